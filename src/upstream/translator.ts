@@ -1,0 +1,56 @@
+import type { SseEvent } from "../sse/types.ts";
+import type { InBandError } from "./format.ts";
+import type { ChatChunk, ChatCompletion, ChatRequest, ChatUsage } from "./openai-chat/types.ts";
+
+/** The upstream request a translator builds: path relative to the provider's base URL, and JSON body. */
+export interface UpstreamCall {
+  /** Path appended to the provider's base URL, e.g. `/v1/messages` or `/v1beta/models/x:streamGenerateContent?alt=sse`. */
+  readonly path: string;
+  readonly body: unknown;
+  /** Extra request headers the format needs (e.g. `anthropic-version`); never credentials. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Identity of the OpenAI stream being produced, shared by every chunk. */
+export interface ChunkIdentity {
+  readonly id: string;
+  readonly created: number;
+  /** Model name as the client asked for it (e.g. `anthropic/claude-sonnet-4-5`). */
+  readonly model: string;
+  /** Emit a final usage chunk (`choices: []`) only when the client set `stream_options.include_usage`. */
+  readonly includeUsage: boolean;
+}
+
+/** One output step of a stream translator. */
+export type TranslateStep =
+  | { readonly kind: "chunk"; readonly chunk: ChatChunk }
+  /** The upstream really finished: the caller sends `data: [DONE]`. */
+  | { readonly kind: "done" }
+  /** The upstream failed or was cut: the caller sends an in-band error and no `[DONE]`. */
+  | { readonly kind: "error"; readonly error: InBandError };
+
+/** Per-stream state machine from one provider's SSE events to OpenAI chunks. */
+export interface StreamTranslator {
+  /** Translates one upstream event; may return nothing (ping) or several chunks. */
+  push(ev: SseEvent): TranslateStep[];
+  /**
+   * The upstream body ended. `cleanEof` is false when the read failed. Returns the final steps: they end
+   * with `done` only when the upstream signalled a normal finish, otherwise with `error`.
+   */
+  end(cleanEof: boolean): TranslateStep[];
+  /** Exact usage once the upstream reported it (for analytics), whether or not the client asked for it. */
+  readonly usage: ChatUsage | undefined;
+}
+
+/**
+ * Translates OpenAI Chat Completions to and from one provider format. Request translation throws
+ * `GatewayError(400, unsupported_parameter, ...)` naming any field the provider cannot honour.
+ */
+export interface ChatTranslator {
+  /** Builds the upstream call for `upstreamModel` (the part after `provider/`). */
+  buildRequest(req: ChatRequest, upstreamModel: string, stream: boolean): UpstreamCall;
+  /** A fresh stream translator for one response. */
+  createStream(identity: ChunkIdentity): StreamTranslator;
+  /** Translates a non-streaming upstream JSON response (already parsed) into a `chat.completion`. */
+  translateResponse(body: unknown, identity: ChunkIdentity): ChatCompletion;
+}

@@ -1,0 +1,8 @@
+import { defineConfig } from "vitest/config";
+
+// Pure units: no Workers runtime needed, run on Node.
+export default defineConfig({
+  test: {
+    include: ["test/unit/**/*.test.ts"],
+  },
+});
