@@ -13,6 +13,11 @@ export interface TextPart {
   readonly channel: string;
   /** The decoded text this event adds to the channel. */
   readonly text: string;
+  /**
+   * True when this part is the channel's whole and last text (e.g. a Responses `output_text.done`
+   * copy): nothing will follow on it, so a windowed scan need not hold its tail back.
+   */
+  readonly final?: boolean;
 }
 
 /** What an adapter reads out of one event. Absent fields mean "nothing of that kind". */

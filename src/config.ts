@@ -1,0 +1,46 @@
+import type { Env } from "./env.ts";
+import { demoProvider } from "./upstream/demo/transport.ts";
+import { buildProviders, ConfigError, type Provider } from "./upstream/providers.ts";
+
+/** The gateway's settings, parsed and validated from the environment once per isolate. */
+export interface GatewayConfig {
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly maxBodyBytes: number;
+  readonly upstreamTimeoutMs: number;
+}
+
+function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${String(name)} must be an integer between ${min} and ${max}`);
+  }
+  return n;
+}
+
+/** Parses the environment into a config; a mistake is a ConfigError naming the variable. */
+export function parseConfig(env: Env): GatewayConfig {
+  const demo = demoProvider({
+    firstTokenMs: intVar(env, "DEMO_FIRST_TOKEN_MS", 300, 0, 60_000),
+    intervalMs: intVar(env, "DEMO_TOKEN_INTERVAL_MS", 35, 0, 10_000),
+  });
+  return {
+    providers: buildProviders(env, [demo]),
+    maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
+    upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
+  };
+}
+
+// The env object is the same for every request of an isolate, so parse it once.
+const cache = new WeakMap<Env, GatewayConfig>();
+
+/** The config for `env`, parsed on first use. */
+export function configFor(env: Env): GatewayConfig {
+  let config = cache.get(env);
+  if (config === undefined) {
+    config = parseConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,26 @@
+/**
+ * The Worker's bindings and variables as declared in wrangler.toml. Secrets named by configuration
+ * (e.g. a custom provider's key) are read through `secret()` since their names are not known here.
+ */
+export interface Env {
+  readonly OPENAI_BASE_URL?: string;
+  readonly ANTHROPIC_BASE_URL?: string;
+  readonly GEMINI_BASE_URL?: string;
+  readonly OPENAI_API_KEY?: string;
+  readonly ANTHROPIC_API_KEY?: string;
+  readonly GEMINI_API_KEY?: string;
+  /** JSON list of extra OpenAI-compatible providers. */
+  readonly PROVIDERS?: string;
+  readonly DEMO_FIRST_TOKEN_MS?: string;
+  readonly DEMO_TOKEN_INTERVAL_MS?: string;
+  readonly MAX_BODY_BYTES?: string;
+  readonly UPSTREAM_TIMEOUT_MS?: string;
+  readonly ASSETS?: Fetcher;
+  readonly TTFT?: AnalyticsEngineDataset;
+}
+
+/** Reads a string binding by a name that comes from configuration; non-strings count as unset. */
+export function secret(env: Env, name: string): string | undefined {
+  const value: unknown = (env as unknown as Record<string, unknown>)[name];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}

@@ -1,0 +1,43 @@
+import { AUTH_HEADER, type Provider } from "../upstream/providers.ts";
+
+/**
+ * Request headers a client may pass on to the upstream. An allow-list, so client credentials,
+ * cookies, hop-by-hop headers (RFC 9110 §7.6.1) and anything unknown never reach a provider.
+ */
+const FORWARDED_REQUEST_HEADERS = [
+  "anthropic-version",
+  "anthropic-beta",
+  "openai-beta",
+  "idempotency-key",
+  "x-stainless-retry-count",
+] as const;
+
+/** Response headers worth returning from the upstream (request ids for support tickets, rate-limit hints). */
+const FORWARDED_RESPONSE_HEADERS = ["x-request-id", "request-id", "retry-after", "openai-processing-ms"] as const;
+
+/** Builds the upstream request headers: allow-listed client headers plus the provider's own auth header. */
+export function upstreamRequestHeaders(
+  client: Headers,
+  provider: Provider,
+  extra: Readonly<Record<string, string>> = {},
+): Headers {
+  const h = new Headers({ "content-type": "application/json", accept: "application/json, text/event-stream" });
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const v = client.get(name);
+    if (v !== null) h.set(name, v);
+  }
+  for (const [k, v] of Object.entries(extra)) h.set(k, v);
+  if (provider.apiKey !== undefined) {
+    const auth = AUTH_HEADER[provider.family];
+    h.set(auth.name, `${auth.prefix}${provider.apiKey}`);
+  }
+  return h;
+}
+
+/** Copies the safe, useful upstream response headers onto a gateway response's header set. */
+export function copyResponseHeaders(from: Headers, to: Headers): void {
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const v = from.get(name);
+    if (v !== null) to.set(name, v);
+  }
+}

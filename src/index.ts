@@ -1,0 +1,8 @@
+import type { Env } from "./env.ts";
+import { createRouter } from "./router.ts";
+
+const router = createRouter();
+
+export default {
+  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

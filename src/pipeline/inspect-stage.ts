@@ -1,0 +1,56 @@
+import { ERROR_CODE } from "../protocol.ts";
+import type { SseEvent } from "../sse/types.ts";
+import type { EventInfo, WireFormat } from "../upstream/format.ts";
+import { gatewayItems, type StreamItem } from "./item.ts";
+import type { StreamState } from "./stream-state.ts";
+
+/**
+ * Reads every event once with the format adapter and keeps the stream honest: it records the
+ * upstream's end signals in `state`, and when the upstream ends without a normal finish (cut
+ * connection, missing sentinel, an error the client could not see) it appends an in-band error in
+ * the client's own format, so a truncated stream never looks complete.
+ */
+export class InspectStage extends TransformStream<SseEvent, StreamItem> {
+  constructor(format: WireFormat, state: StreamState) {
+    super({
+      transform(ev, controller) {
+        const info = format.inspect(ev);
+        record(state, info);
+        // A final block without its blank line would be dropped by every SSE client: complete its framing.
+        controller.enqueue({ ev: ev.terminated ? ev : terminate(ev), info });
+        if (info.signal === "stray-error") {
+          const error = { code: ERROR_CODE.upstreamError, message: info.errorMessage ?? "upstream error" };
+          for (const item of gatewayItems(format.errorFrames(error), { parts: [], signal: "error" })) {
+            controller.enqueue(item);
+          }
+        }
+      },
+      flush(controller) {
+        if (state.upstreamError !== undefined || (state.completeSeen && !state.readFailed)) return;
+        const message = state.readFailed
+          ? "the upstream connection failed before the response was complete"
+          : "the upstream stream ended before the response was complete";
+        const error = { code: ERROR_CODE.upstreamInterrupted, message };
+        for (const item of gatewayItems(format.errorFrames(error), { parts: [], signal: "error" })) {
+          controller.enqueue(item);
+        }
+      },
+    });
+  }
+}
+
+function record(state: StreamState, info: EventInfo): void {
+  if (info.signal === "complete") state.completeSeen = true;
+  else if (info.signal === "error" || info.signal === "stray-error") {
+    state.upstreamError ??= info.errorMessage ?? "upstream error";
+  }
+  if (info.finishReason !== undefined) state.finishReason = info.finishReason;
+  if (info.usage?.inputTokens !== undefined) state.inputTokens = info.usage.inputTokens;
+  if (info.usage?.outputTokens !== undefined) state.outputTokens = info.usage.outputTokens;
+}
+
+function terminate(ev: SseEvent): SseEvent {
+  const endsWithNewline = /[\r\n]$/.test(ev.raw);
+  const raw = endsWithNewline ? `${ev.raw}${ev.newline}` : `${ev.raw}${ev.newline}${ev.newline}`;
+  return { ...ev, raw, terminated: true };
+}

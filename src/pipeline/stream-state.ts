@@ -1,0 +1,48 @@
+import { STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
+import type { InBandError } from "../upstream/format.ts";
+
+/**
+ * What the stages of one stream learn about it, shared by them: whether the upstream finished,
+ * failed or was cut, the usage it reported, and the final outcome, decided exactly once.
+ */
+export class StreamState {
+  /** The upstream signalled a normal end (`[DONE]`, `message_stop`, a finish reason...). */
+  completeSeen = false;
+  /** The upstream reported an error (visible to the client in its own format, or re-framed by us). */
+  upstreamError: string | undefined;
+  /** Reading the upstream body failed (connection dropped) rather than ending cleanly. */
+  readFailed = false;
+  /** Set by a stage that stopped the stream on purpose (guardrail block, limits). */
+  stoppedBy: { readonly outcome: StreamOutcome; readonly error: InBandError } | undefined;
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  finishReason: string | undefined;
+  #outcome: StreamOutcome | undefined;
+  readonly #listeners: ((outcome: StreamOutcome) => void)[] = [];
+
+  /** The outcome once decided. */
+  get outcome(): StreamOutcome | undefined {
+    return this.#outcome;
+  }
+
+  /** Registers a callback run once when the outcome is decided (analytics, storage). */
+  onEnd(listener: (outcome: StreamOutcome) => void): void {
+    if (this.#outcome !== undefined) listener(this.#outcome);
+    else this.#listeners.push(listener);
+  }
+
+  /** The outcome an upstream that has ended implies. */
+  upstreamOutcome(): StreamOutcome {
+    if (this.stoppedBy !== undefined) return this.stoppedBy.outcome;
+    if (this.upstreamError !== undefined || this.readFailed || !this.completeSeen) return STREAM_OUTCOME.interrupted;
+    return STREAM_OUTCOME.complete;
+  }
+
+  /** Decides the outcome; later calls are ignored so every listener runs exactly once. */
+  finish(outcome: StreamOutcome): boolean {
+    if (this.#outcome !== undefined) return false;
+    this.#outcome = outcome;
+    for (const l of this.#listeners.splice(0)) l(outcome);
+    return true;
+  }
+}

@@ -1,0 +1,58 @@
+import { GatewayError } from "../errors.ts";
+import { ERROR_CODE } from "../protocol.ts";
+import { anthropicFormat } from "../upstream/anthropic/format.ts";
+import type { WireFormat } from "../upstream/format.ts";
+import { geminiFormat } from "../upstream/gemini/format.ts";
+import { openAiChatFormat } from "../upstream/openai-chat/format.ts";
+import { openAiResponsesFormat } from "../upstream/openai-responses/format.ts";
+import type { ApiFamily } from "../upstream/providers.ts";
+
+/** One native endpoint matched against the path after `/<provider>`. */
+export interface NativeMatch {
+  /** Path appended to the provider's base URL (query included). */
+  readonly upstreamPath: string;
+  readonly format: WireFormat;
+  /** Model named in the path (Gemini); otherwise the body's `model` field is required. */
+  readonly pathModel?: string;
+}
+
+interface NativeEndpoint {
+  readonly pattern: RegExp;
+  readonly build: (m: RegExpExecArray) => NativeMatch;
+}
+
+/** Gemini model ids are simple slugs; anything else in that path segment is refused, never forwarded. */
+const GEMINI_MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Each family's native endpoints, with the upstream path each forwards to (from the provider's docs). */
+const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoint[]>> = {
+  openai: [
+    { pattern: /^\/v1\/chat\/completions$/, build: () => ({ upstreamPath: "/chat/completions", format: openAiChatFormat }) },
+    { pattern: /^\/v1\/responses$/, build: () => ({ upstreamPath: "/responses", format: openAiResponsesFormat }) },
+  ],
+  anthropic: [{ pattern: /^\/v1\/messages$/, build: () => ({ upstreamPath: "/v1/messages", format: anthropicFormat }) }],
+  gemini: [
+    {
+      pattern: /^\/v1beta\/models\/([^/]+):(streamGenerateContent|generateContent)$/,
+      build: (m) => {
+        const model = decodeURIComponent(m[1] ?? "");
+        if (!GEMINI_MODEL.test(model)) {
+          throw new GatewayError(400, ERROR_CODE.invalidRequest, "the model in the path is not a valid Gemini model id");
+        }
+        const action = m[2] ?? "generateContent";
+        // The gateway always asks for SSE framing: without `alt=sse` Gemini streams one JSON array.
+        const query = action === "streamGenerateContent" ? "?alt=sse" : "";
+        return { upstreamPath: `/v1beta/models/${model}:${action}${query}`, format: geminiFormat, pathModel: model };
+      },
+    },
+  ],
+};
+
+/** Finds the native endpoint for `path` (the part after `/<provider>`), or answers 404 naming the path. */
+export function matchNative(family: ApiFamily, path: string): NativeMatch {
+  for (const endpoint of NATIVE_ENDPOINTS[family]) {
+    const m = endpoint.pattern.exec(path);
+    if (m !== null) return endpoint.build(m);
+  }
+  throw new GatewayError(404, ERROR_CODE.notFound, `no ${family} endpoint at "${path.slice(0, 100)}"`);
+}

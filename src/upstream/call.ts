@@ -1,0 +1,117 @@
+import { GatewayError } from "../errors.ts";
+import { ERROR_CODE, HEADER } from "../protocol.ts";
+import type { Provider } from "./providers.ts";
+
+/** Upstream error bodies are read only this far: enough for any real error message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** What the gateway sends upstream. The URL is built from configuration, never from the request. */
+export interface UpstreamRequest {
+  readonly url: string;
+  readonly headers: Headers;
+  readonly body: BodyInit;
+}
+
+/**
+ * Sends the request and waits for response headers, at most `timeoutMs`. Connection failures
+ * become 502 and timeouts 504; a non-2xx answer becomes a GatewayError with the upstream's status
+ * and a sanitized message (never the raw body, which could echo credentials).
+ */
+export async function callUpstream(
+  provider: Provider,
+  req: UpstreamRequest,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Response> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
+  let res: Response;
+  try {
+    res = await provider.transport.fetch(req.url, {
+      method: "POST",
+      headers: req.headers,
+      body: req.body,
+      signal: AbortSignal.any([signal, timeout.signal]),
+    });
+  } catch {
+    if (timeout.signal.aborted) {
+      throw new GatewayError(
+        504,
+        ERROR_CODE.upstreamTimeout,
+        `provider "${provider.name}" did not answer within ${timeoutMs} ms`,
+      );
+    }
+    throw new GatewayError(502, ERROR_CODE.upstreamUnreachable, `could not connect to provider "${provider.name}"`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!res.ok) throw await upstreamHttpError(provider, res);
+  return res;
+}
+
+async function upstreamHttpError(provider: Provider, res: Response): Promise<GatewayError> {
+  const message = sanitize(extractMessage(await readCapped(res)), provider);
+  const headers: Record<string, string> = {};
+  const retryAfter = res.headers.get(HEADER.retryAfter);
+  if (retryAfter !== null && /^[\w ,:+-]{1,64}$/.test(retryAfter)) headers[HEADER.retryAfter] = retryAfter;
+  // Statuses outside 4xx/5xx (e.g. a 3xx the runtime did not follow) are reported as a bad gateway.
+  const status = res.status >= 400 && res.status <= 599 ? res.status : 502;
+  return new GatewayError(
+    status,
+    ERROR_CODE.upstreamError,
+    `provider "${provider.name}" returned HTTP ${res.status}${message ? `: ${message}` : ""}`,
+    headers,
+  );
+}
+
+async function readCapped(res: Response): Promise<string> {
+  if (res.body === null) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  try {
+    while (size < MAX_ERROR_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A body that fails mid-read still yields the status; the message is best effort.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return text;
+}
+
+/** Finds the human message in the error shapes of OpenAI, Anthropic and Google (`error.message` or `message`). */
+function extractMessage(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const candidates = Array.isArray(parsed) ? parsed : [parsed];
+    for (const c of candidates) {
+      if (typeof c !== "object" || c === null) continue;
+      const err = (c as Record<string, unknown>).error;
+      if (typeof err === "object" && err !== null) {
+        const m = (err as Record<string, unknown>).message;
+        if (typeof m === "string") return m;
+      }
+      if (typeof err === "string") return err;
+      const m = (c as Record<string, unknown>).message;
+      if (typeof m === "string") return m;
+    }
+  } catch {
+    // Not JSON (an HTML error page from a proxy): the status alone must do.
+  }
+  return "";
+}
+
+/** Strips anything key-like from an upstream message and bounds its length. */
+function sanitize(message: string, provider: Provider): string {
+  let m = message;
+  if (provider.apiKey !== undefined && provider.apiKey.length >= 8) m = m.split(provider.apiKey).join("[key]");
+  // Providers echo partial keys ("Incorrect API key provided: sk-abc***xyz"): mask every token-like run.
+  m = m.replace(/\b(?:sk|pk|rk|key|AIza|xox[a-z])[-_A-Za-z0-9*]{8,}/g, "[key]");
+  return m.length > 500 ? `${m.slice(0, 500)}…` : m;
+}

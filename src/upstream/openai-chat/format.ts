@@ -1,0 +1,99 @@
+import type { SseEvent } from "../../sse/types.ts";
+import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
+import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
+import { replaceData } from "../replace-data.ts";
+
+/** Text-bearing delta fields of a Chat Completions choice, in the order they are addressed. */
+const DELTA_TEXT_FIELDS = ["content", "refusal", "reasoning", "reasoning_content"] as const;
+
+const NOTHING: EventInfo = { parts: [] };
+const COMPLETE: EventInfo = { parts: [], signal: "complete" };
+
+/** Visits every text slot of a chunk in a fixed order; `set` replaces it in place. */
+function visitText(chunk: JsonObject, visit: (channel: string, text: string, set: (t: string) => void) => void): void {
+  for (const choice of arr(chunk, "choices")) {
+    if (!isObject(choice)) continue;
+    const delta = obj(choice, "delta");
+    if (delta === undefined) continue;
+    const c = num(choice, "index") ?? 0;
+    for (const field of DELTA_TEXT_FIELDS) {
+      const text = str(delta, field);
+      if (text) visit(`c${c}/${field}`, text, (t) => (delta[field] = t));
+    }
+    for (const call of arr(delta, "tool_calls")) {
+      if (!isObject(call)) continue;
+      const fn = obj(call, "function");
+      const args = fn === undefined ? undefined : str(fn, "arguments");
+      if (fn !== undefined && args) {
+        visit(`c${c}/tool${num(call, "index") ?? 0}/args`, args, (t) => (fn.arguments = t));
+      }
+    }
+  }
+}
+
+function inspect(ev: SseEvent): EventInfo {
+  if (!ev.hasData) return NOTHING;
+  if (ev.data === "[DONE]") return COMPLETE;
+  const chunk = tryParse(ev.data);
+  if (!isObject(chunk)) return NOTHING;
+  // OpenAI-compatible servers report failures on a 200 either as `event: error` (Groq) or as a chunk
+  // with a top-level `error` (OpenRouter); the OpenAI SDK raises on both, so the client sees them.
+  const error = chunk.error;
+  if (ev.event === "error" || error !== undefined) {
+    const message = isObject(error) ? str(error, "message") : typeof error === "string" ? error : undefined;
+    return { parts: [], signal: "error", errorMessage: message ?? "upstream error" };
+  }
+  const parts: TextPart[] = [];
+  visitText(chunk, (channel, text) => parts.push({ channel, text }));
+  let finishReason: string | undefined;
+  for (const choice of arr(chunk, "choices")) {
+    if (isObject(choice)) finishReason = str(choice, "finish_reason") ?? finishReason;
+  }
+  const usage = obj(chunk, "usage");
+  return {
+    parts,
+    ...(finishReason === undefined ? {} : { finishReason }),
+    ...(usage === undefined
+      ? {}
+      : { usage: { inputTokens: num(usage, "prompt_tokens"), outputTokens: num(usage, "completion_tokens") } }),
+  };
+}
+
+function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
+  const chunk = tryParse(ev.data);
+  if (!isObject(chunk)) return ev;
+  let i = 0;
+  visitText(chunk, (_channel, _text, set) => {
+    const t = texts[i++];
+    if (t !== undefined) set(t);
+  });
+  return replaceData(ev, JSON.stringify(chunk));
+}
+
+/** The in-band error the OpenAI SDK raises: a data chunk with a top-level `error` object. */
+function errorFrames(err: InBandError): string {
+  const body = { error: { message: err.message, type: "server_error", param: null, code: err.code } };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+function blockedFrames(rule: string): string {
+  const chunk = {
+    id: "chatcmpl-guardrail",
+    object: "chat.completion.chunk",
+    created: Math.floor(Date.now() / 1000),
+    model: "",
+    choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }],
+    guardrail: { rule },
+  };
+  return `data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`;
+}
+
+/** OpenAI Chat Completions streams (and every OpenAI-compatible server, Workers AI's OpenAI mode). */
+export const openAiChatFormat: WireFormat = {
+  name: "openai-chat",
+  errorShape: "openai",
+  inspect,
+  rewrite,
+  errorFrames,
+  blockedFrames,
+};

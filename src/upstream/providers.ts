@@ -1,0 +1,141 @@
+import { type Env, secret } from "../env.ts";
+import { ERROR_CODE } from "../protocol.ts";
+import { GatewayError } from "../errors.ts";
+
+/** The API family a provider speaks: decides its native routes, auth header and error shape. */
+export type ApiFamily = "openai" | "anthropic" | "gemini";
+
+/** How a provider is reached: over HTTP with `fetch`, or in-process (the demo provider, bindings). */
+export interface Transport {
+  fetch(url: string, init: RequestInit): Promise<Response>;
+}
+
+/** One configured upstream. Everything provider-specific is data here, never a branch in shared code. */
+export interface Provider {
+  /** Route prefix (`/<name>/v1/...`) and model prefix (`<name>/<model>`). */
+  readonly name: string;
+  readonly family: ApiFamily;
+  /** Base URL from configuration only; never taken from a request. */
+  readonly baseUrl: string;
+  /** The API key, read from the secret the configuration names; undefined when not set. */
+  readonly apiKey: string | undefined;
+  /** Name of the secret holding the key, for error messages (the key itself is never shown). */
+  readonly keySecret: string | undefined;
+  readonly transport: Transport;
+}
+
+/** Where each family expects its key: the provider's own header, exactly as its SDK sends it. */
+export const AUTH_HEADER: Readonly<Record<ApiFamily, { readonly name: string; readonly prefix: string }>> = {
+  openai: { name: "authorization", prefix: "Bearer " },
+  anthropic: { name: "x-api-key", prefix: "" },
+  gemini: { name: "x-goog-api-key", prefix: "" },
+};
+
+const httpTransport: Transport = { fetch: (url, init) => fetch(url, init) };
+
+/** A provider name is a lowercase slug: it appears in paths and model ids. */
+const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Shape of one entry of the `PROVIDERS` variable. */
+interface ProviderEntry {
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly format: ApiFamily;
+  readonly keySecret?: string;
+}
+
+function isFamily(v: unknown): v is ApiFamily {
+  return v === "openai" || v === "anthropic" || v === "gemini";
+}
+
+/** Validates the `PROVIDERS` JSON; an invalid entry is a configuration error naming the entry. */
+export function parseProviderEntries(json: string | undefined): ProviderEntry[] {
+  if (json === undefined || json.trim() === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ConfigError("PROVIDERS is not valid JSON");
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError("PROVIDERS must be a JSON array");
+  return parsed.map((entry: unknown, i): ProviderEntry => {
+    if (typeof entry !== "object" || entry === null) throw new ConfigError(`PROVIDERS[${i}] must be an object`);
+    const e = entry as Record<string, unknown>;
+    const name = e.name;
+    if (typeof name !== "string" || !PROVIDER_NAME.test(name)) {
+      throw new ConfigError(`PROVIDERS[${i}].name must be a lowercase slug (a-z, 0-9, -)`);
+    }
+    const baseUrl = e.baseUrl;
+    if (typeof baseUrl !== "string" || !isHttpUrl(baseUrl)) {
+      throw new ConfigError(`PROVIDERS[${i}] (${name}): baseUrl must be an http(s) URL`);
+    }
+    const format = e.format ?? "openai";
+    if (!isFamily(format)) {
+      throw new ConfigError(`PROVIDERS[${i}] (${name}): format must be "openai", "anthropic" or "gemini"`);
+    }
+    const keySecret = e.keySecret;
+    if (keySecret !== undefined && (typeof keySecret !== "string" || !/^[A-Z][A-Z0-9_]*$/.test(keySecret))) {
+      throw new ConfigError(`PROVIDERS[${i}] (${name}): keySecret must name a secret like GROQ_API_KEY`);
+    }
+    return { name, baseUrl: trimSlash(baseUrl), format, ...(keySecret === undefined ? {} : { keySecret }) };
+  });
+}
+
+/** A configuration mistake found when the gateway reads its settings. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === "https:" || u.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+function trimSlash(s: string): string {
+  return s.endsWith("/") ? s.slice(0, -1) : s;
+}
+
+/** Builds the provider table from the environment; `extra` adds in-process providers (demo, bindings). */
+export function buildProviders(env: Env, extra: readonly Provider[]): ReadonlyMap<string, Provider> {
+  const builtIn: ProviderEntry[] = [
+    { name: "openai", format: "openai", baseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1", keySecret: "OPENAI_API_KEY" },
+    { name: "anthropic", format: "anthropic", baseUrl: env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com", keySecret: "ANTHROPIC_API_KEY" },
+    { name: "gemini", format: "gemini", baseUrl: env.GEMINI_BASE_URL ?? "https://generativelanguage.googleapis.com", keySecret: "GEMINI_API_KEY" },
+  ];
+  for (const b of builtIn) {
+    if (!isHttpUrl(b.baseUrl)) throw new ConfigError(`${b.name.toUpperCase()}_BASE_URL must be an http(s) URL`);
+  }
+  const map = new Map<string, Provider>();
+  for (const p of extra) map.set(p.name, p);
+  const custom = parseProviderEntries(env.PROVIDERS);
+  for (const e of [...builtIn, ...custom]) {
+    if (map.has(e.name)) throw new ConfigError(`PROVIDERS: "${e.name}" is already a provider name`);
+    map.set(e.name, {
+      name: e.name,
+      family: e.format,
+      baseUrl: trimSlash(e.baseUrl),
+      keySecret: e.keySecret,
+      apiKey: e.keySecret === undefined ? undefined : secret(env, e.keySecret),
+      transport: httpTransport,
+    });
+  }
+  return map;
+}
+
+/** Looks up a provider by name, answering 404 naming it when unknown. */
+export function requireProvider(providers: ReadonlyMap<string, Provider>, name: string): Provider {
+  const p = providers.get(name);
+  if (p === undefined) {
+    throw new GatewayError(404, ERROR_CODE.unknownProvider, `unknown provider "${truncate(name)}"`);
+  }
+  return p;
+}
+
+/** Shortens a client-supplied name before it is echoed in an error message. */
+export function truncate(s: string, max = 64): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
