@@ -19,40 +19,14 @@ export class GatewayError extends Error {
   }
 }
 
-/** OpenAI's `error.type` for each code (the OpenAI SDK maps status to exception class; type is informative). */
-function openAiType(code: ErrorCode): string {
-  switch (code) {
-    case ERROR_CODE.unauthorized:
-      return "authentication_error";
-    case ERROR_CODE.forbidden:
-      return "permission_error";
-    case ERROR_CODE.rateLimited:
-      return "rate_limit_error";
-    case ERROR_CODE.notFound:
-    case ERROR_CODE.streamNotFound:
-    case ERROR_CODE.modelNotFound:
-      return "not_found_error";
-    case ERROR_CODE.upstreamError:
-    case ERROR_CODE.upstreamUnreachable:
-    case ERROR_CODE.upstreamTimeout:
-    case ERROR_CODE.upstreamInterrupted:
-    case ERROR_CODE.streamLost:
-    case ERROR_CODE.internal:
-      return "server_error";
-    case ERROR_CODE.invalidJson:
-    case ERROR_CODE.unsupportedMediaType:
-    case ERROR_CODE.payloadTooLarge:
-    case ERROR_CODE.invalidRequest:
-    case ERROR_CODE.unknownProvider:
-    case ERROR_CODE.providerNotConfigured:
-    case ERROR_CODE.unsupportedParameter:
-    case ERROR_CODE.methodNotAllowed:
-    case ERROR_CODE.invalidCursor:
-    case ERROR_CODE.streamLimitExceeded:
-    case ERROR_CODE.streamCancelled:
-    case ERROR_CODE.guardrailBlocked:
-      return "invalid_request_error";
-  }
+/** OpenAI's `error.type` values, chosen by HTTP status (the SDK maps the status to its exception class). */
+function openAiType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
 }
 
 /** Anthropic's documented `error.type` values, chosen by HTTP status. */
@@ -84,7 +58,7 @@ function geminiStatus(status: number): string {
 export function errorBody(shape: ErrorShape, status: number, code: ErrorCode, message: string): unknown {
   switch (shape) {
     case "openai":
-      return { error: { message, type: openAiType(code), param: null, code } };
+      return { error: { message, type: openAiType(status), param: null, code } };
     case "anthropic":
       return { type: "error", error: { type: anthropicType(status), message } };
     case "gemini":

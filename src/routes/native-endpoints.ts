@@ -27,22 +27,38 @@ const GEMINI_MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Each family's native endpoints, with the upstream path each forwards to (from the provider's docs). */
 const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoint[]>> = {
   openai: [
-    { pattern: /^\/v1\/chat\/completions$/, build: () => ({ upstreamPath: "/chat/completions", format: openAiChatFormat }) },
-    { pattern: /^\/v1\/responses$/, build: () => ({ upstreamPath: "/responses", format: openAiResponsesFormat }) },
+    {
+      pattern: /^\/v1\/chat\/completions$/,
+      build: () => ({ upstreamPath: "/chat/completions", format: openAiChatFormat }),
+    },
+    {
+      pattern: /^\/v1\/responses$/,
+      build: () => ({ upstreamPath: "/responses", format: openAiResponsesFormat }),
+    },
   ],
-  anthropic: [{ pattern: /^\/v1\/messages$/, build: () => ({ upstreamPath: "/v1/messages", format: anthropicFormat }) }],
+  anthropic: [
+    { pattern: /^\/v1\/messages$/, build: () => ({ upstreamPath: "/v1/messages", format: anthropicFormat }) },
+  ],
   gemini: [
     {
       pattern: /^\/v1beta\/models\/([^/]+):(streamGenerateContent|generateContent)$/,
       build: (m) => {
         const model = decodeURIComponent(m[1] ?? "");
         if (!GEMINI_MODEL.test(model)) {
-          throw new GatewayError(400, ERROR_CODE.invalidRequest, "the model in the path is not a valid Gemini model id");
+          throw new GatewayError(
+            400,
+            ERROR_CODE.invalidRequest,
+            "the model in the path is not a valid Gemini model id",
+          );
         }
         const action = m[2] ?? "generateContent";
         // The gateway always asks for SSE framing: without `alt=sse` Gemini streams one JSON array.
         const query = action === "streamGenerateContent" ? "?alt=sse" : "";
-        return { upstreamPath: `/v1beta/models/${model}:${action}${query}`, format: geminiFormat, pathModel: model };
+        return {
+          upstreamPath: `/v1beta/models/${model}:${action}${query}`,
+          format: geminiFormat,
+          pathModel: model,
+        };
       },
     },
   ],

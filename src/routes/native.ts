@@ -5,7 +5,7 @@ import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
 import { copyResponseHeaders, upstreamRequestHeaders } from "../http/upstream-headers.ts";
 import { buildPipeline } from "../pipeline/build.ts";
 import { StreamState } from "../pipeline/stream-state.ts";
-import { ERROR_CODE, EVENT_STREAM_TYPE, SSE_RESPONSE_HEADERS } from "../protocol.ts";
+import { ERROR_CODE, EVENT_STREAM_TYPE, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
 import { callUpstream } from "../upstream/call.ts";
 import { type Provider, requireProvider } from "../upstream/providers.ts";
 import { matchNative } from "./native-endpoints.ts";
@@ -25,7 +25,12 @@ export function requireKey(provider: Provider): void {
  * `POST /<provider>/<native path>`: forwards the client's request body unchanged to the provider's
  * own endpoint and streams the answer back through the pipeline (or passes a JSON answer through).
  */
-export async function handleNative(request: Request, env: Env, providerName: string, path: string): Promise<Response> {
+export async function handleNative(
+  request: Request,
+  env: Env,
+  providerName: string,
+  path: string,
+): Promise<Response> {
   const config = configFor(env);
   const provider = requireProvider(config.providers, providerName);
   const endpoint = matchNative(provider.family, path);
@@ -35,6 +40,12 @@ export async function handleNative(request: Request, env: Env, providerName: str
   requireKey(provider);
 
   const abort = new AbortController();
+  const state = new StreamState();
+  // With `enable_request_signal`, this fires when the client disconnects: stop paying for tokens.
+  request.signal.addEventListener("abort", () => {
+    state.finish(STREAM_OUTCOME.cancelled);
+    abort.abort("client disconnected");
+  });
   const upstream = await callUpstream(
     provider,
     {
@@ -53,7 +64,6 @@ export async function handleNative(request: Request, env: Env, providerName: str
     return new Response(upstream.body, { status: upstream.status, headers });
   }
   for (const [k, v] of Object.entries(SSE_RESPONSE_HEADERS)) headers.set(k, v);
-  const state = new StreamState();
   const stream = buildPipeline({
     body: upstream.body,
     format: endpoint.format,

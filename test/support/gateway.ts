@@ -1,0 +1,63 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+/** Where the bundle for local runs is written (what `wrangler deploy` would upload). */
+export const BUNDLE_DIR = path.resolve(process.cwd(), "dist/local");
+
+/** Environment for wrangler: no telemetry, no Request.cf download (this machine is offline). */
+const WRANGLER_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+
+/** Bundles the worker exactly as `wrangler deploy` does, into BUNDLE_DIR. */
+export function buildWorker(): void {
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", BUNDLE_DIR], {
+    env: WRANGLER_ENV,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+/** The `[vars]` and compatibility date of wrangler.toml, so local runs match the deployed defaults. */
+function wranglerDefaults(): {
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, string>;
+} {
+  const toml = readFileSync(path.resolve(process.cwd(), "wrangler.toml"), "utf8");
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  if (date === undefined) throw new Error("wrangler.toml has no compatibility_date");
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
+  const compatibilityFlags = [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? "");
+  const vars: Record<string, string> = {};
+  const section = /^\[vars\]\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(toml)?.[1] ?? "";
+  for (const m of section.matchAll(/^([A-Z_][A-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/gm)) {
+    if (m[1] !== undefined && m[2] !== undefined) vars[m[1]] = m[2].replace(/\\"/g, '"');
+  }
+  return { compatibilityDate: date, compatibilityFlags, vars };
+}
+
+/** A gateway running on workerd (Miniflare, no wrangler dev proxy in front). */
+export interface LocalGateway {
+  readonly url: URL;
+  readonly miniflare: Miniflare;
+  dispose(): Promise<void>;
+}
+
+/** Starts the bundled worker on a free loopback port with wrangler.toml's vars overridden by `bindings`. */
+export async function startGateway(bindings: Record<string, string> = {}): Promise<LocalGateway> {
+  const { compatibilityDate, compatibilityFlags, vars } = wranglerDefaults();
+  const miniflare = new Miniflare(
+    convertV4MiniflareOptions({
+      scriptPath: path.join(BUNDLE_DIR, "index.js"),
+      modules: true,
+      compatibilityDate,
+      compatibilityFlags,
+      bindings: { ...vars, ...bindings },
+      analyticsEngineDatasets: { TTFT: { dataset: "llm_gateway_ttft" } },
+      host: "127.0.0.1",
+      port: 0,
+    }),
+  );
+  const url = await miniflare.ready;
+  return { url, miniflare, dispose: () => miniflare.dispose() };
+}
