@@ -1,0 +1,186 @@
+import type { MetricsSnapshot } from "./stream-metrics.ts";
+
+/**
+ * 1-based blob positions of the per-stream data point: `blob${BLOB.model}` in SQL. Positions are a
+ * storage contract (rows already written keep theirs): append new fields, never renumber.
+ */
+export const BLOB = {
+  route: 1,
+  provider: 2,
+  model: 3,
+  outcome: 4,
+  guardrail: 5,
+  colo: 6,
+  country: 7,
+  principal: 8,
+  tokensSource: 9,
+} as const;
+
+/** 1-based double positions of the per-stream data point: `double${DOUBLE.gatewayTtftMs}` in SQL. Append only. */
+export const DOUBLE = {
+  gatewayTtftMs: 1,
+  upstreamTtftMs: 2,
+  overheadMs: 3,
+  holdbackMs: 4,
+  durationMs: 5,
+  outputTokens: 6,
+  tokensPerSecond: 7,
+  gapP50Ms: 8,
+  gapMaxMs: 9,
+  resumes: 10,
+  bytesSent: 11,
+} as const;
+
+/** Name of a blob field. */
+export type BlobField = keyof typeof BLOB;
+/** Name of a double field. */
+export type DoubleField = keyof typeof DOUBLE;
+
+/** Written in place of a measurement that never happened (no first token, fewer than two events). */
+export const MISSING = -1;
+
+/** The guardrail's verdict on a stream: "none", or an action and the rule that caused it. */
+export type GuardrailVerdict = "none" | `${"flag" | "redact" | "block"}:${string}`;
+
+/** What the caller knows about a stream besides its timings. */
+export interface DataPointMeta {
+  /** Public route family, e.g. "openai/chat" (low cardinality; never the full URL). */
+  readonly route: string;
+  /** Provider name as configured, e.g. "openai". */
+  readonly provider: string;
+  /** Model as requested; also the index (Analytics Engine samples per index value). */
+  readonly model: string;
+  /** The guardrail's verdict, e.g. "none", "flag:email", "block:openai_key". */
+  readonly guardrail: GuardrailVerdict;
+  /** Cloudflare data centre (IATA code) from `request.cf.colo`; see `locationFromCf`. */
+  readonly colo: string;
+  /** Client country from `request.cf.country`. */
+  readonly country: string;
+  /** Lowercase hex hash identifying the caller (see `hashPrincipal`), or "anonymous". Never a key. */
+  readonly principal: string;
+}
+
+/** One Analytics Engine data point, assignable to the runtime's `AnalyticsEngineDataPoint`. */
+export interface GatewayDataPoint {
+  indexes: [string];
+  blobs: string[];
+  doubles: number[];
+}
+
+/** Written instead of a principal that is not a hash, so a raw key can never reach storage. */
+export const UNHASHED_PRINCIPAL = "unhashed";
+/** Written as the outcome of a point built before `StreamMetrics.end` (a caller bug, kept visible). */
+export const UNENDED_OUTCOME = "unended";
+
+/** Analytics Engine rejects an index over 96 bytes (limits page). */
+const INDEX_MAX_BYTES = 96;
+/**
+ * Per-blob cap: 9 blobs x 256 bytes stays far below the 16 KB total (5120 bytes on older accounts),
+ * and no legitimate value here (route, model, rule name) is longer.
+ */
+const BLOB_MAX_BYTES = 256;
+/** A principal is a hex digest (8-128 digits) or this literal. */
+const PRINCIPAL_PATTERN = /^(?:[0-9a-f]{8,128}|anonymous)$/;
+/** How `request.cf` spells a colo or country: short alphanumerics; anything else is "unknown". */
+const LOCATION_PATTERN = /^[A-Za-z0-9]{1,8}$/;
+
+const encoder = new TextEncoder();
+
+/** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  const bytes = encoder.encode(s);
+  if (bytes.length <= maxBytes) return s;
+  let end = maxBytes;
+  // Step back over continuation bytes (10xxxxxx) to the start of the character that was cut.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1;
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
+/** A measurement as a double: missing or non-finite values become MISSING (Analytics Engine stores no NaN). */
+function measured(v: number | undefined): number {
+  return v !== undefined && Number.isFinite(v) ? v : MISSING;
+}
+
+/** Places named values at their 1-based positions; the result has no holes. */
+function positioned<K extends string, V>(positions: Readonly<Record<K, number>>, values: Record<K, V>): V[] {
+  const out: V[] = [];
+  for (const key of Object.keys(positions) as K[]) out[positions[key] - 1] = values[key];
+  return out;
+}
+
+/**
+ * Builds the stream's one data point. Blobs and doubles sit at the positions of `BLOB` and
+ * `DOUBLE`; durations that never happened are -1 (0 is a real gap or rate), counters are 0.
+ */
+export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): GatewayDataPoint {
+  const blobs: Record<BlobField, string> = {
+    route: meta.route,
+    provider: meta.provider,
+    model: meta.model,
+    outcome: metrics.outcome ?? UNENDED_OUTCOME,
+    guardrail: meta.guardrail,
+    colo: meta.colo,
+    country: meta.country,
+    principal: PRINCIPAL_PATTERN.test(meta.principal) ? meta.principal : UNHASHED_PRINCIPAL,
+    tokensSource: metrics.tokensExact ? "exact" : "estimated",
+  };
+  const doubles: Record<DoubleField, number> = {
+    gatewayTtftMs: measured(metrics.gatewayTtftMs),
+    upstreamTtftMs: measured(metrics.upstreamTtftMs),
+    overheadMs: measured(metrics.overheadMs),
+    holdbackMs: measured(metrics.holdbackMs),
+    durationMs: measured(metrics.durationMs),
+    outputTokens: measured(metrics.outputTokens),
+    tokensPerSecond: measured(metrics.tokensPerSecond),
+    gapP50Ms: measured(metrics.gapP50Ms),
+    gapMaxMs: measured(metrics.gapMaxMs),
+    resumes: measured(metrics.resumes),
+    bytesSent: measured(metrics.bytesSent),
+  };
+  return {
+    indexes: [truncateUtf8(meta.model, INDEX_MAX_BYTES)],
+    blobs: positioned(BLOB, blobs).map((b) => truncateUtf8(b, BLOB_MAX_BYTES)),
+    doubles: positioned(DOUBLE, doubles),
+  };
+}
+
+/** Extra identifiers for the log line that do not belong in the data point. */
+export interface LogContext {
+  readonly streamId?: string;
+  readonly requestId?: string;
+}
+
+/** The data point as named fields: one structured object per stream for Workers Logs and `wrangler dev`. */
+export type LogLine = { readonly event: "stream_metrics"; readonly index: string } & Readonly<
+  Record<BlobField, string>
+> &
+  Readonly<Record<DoubleField, number>> &
+  LogContext;
+
+/** Reads a data point back into named fields (the inverse of the positions), plus optional ids. */
+export function toLogLine(point: GatewayDataPoint, context: LogContext = {}): LogLine {
+  const blobs = {} as Record<BlobField, string>;
+  for (const key of Object.keys(BLOB) as BlobField[]) blobs[key] = point.blobs[BLOB[key] - 1] ?? "";
+  const doubles = {} as Record<DoubleField, number>;
+  for (const key of Object.keys(DOUBLE) as DoubleField[])
+    doubles[key] = point.doubles[DOUBLE[key] - 1] ?? MISSING;
+  return { event: "stream_metrics", index: point.indexes[0], ...blobs, ...doubles, ...context };
+}
+
+/** Reads `colo` and `country` from the untrusted `request.cf` object; "unknown" when absent or odd. */
+export function locationFromCf(cf: unknown): { colo: string; country: string } {
+  const record = typeof cf === "object" && cf !== null ? (cf as Record<string, unknown>) : {};
+  const pick = (v: unknown): string => (typeof v === "string" && LOCATION_PATTERN.test(v) ? v : "unknown");
+  return { colo: pick(record.colo), country: pick(record.country) };
+}
+
+/**
+ * A principal id for a credential: the first 16 hex digits (64 bits) of its SHA-256. Enough to tell
+ * callers apart, useless for recovering the key (API keys have far more entropy than 64 bits).
+ */
+export async function hashPrincipal(credential: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(credential));
+  let hex = "";
+  for (const byte of new Uint8Array(digest).subarray(0, 8)) hex += byte.toString(16).padStart(2, "0");
+  return hex;
+}

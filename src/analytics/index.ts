@@ -1,0 +1,37 @@
+export {
+  BLOB,
+  type BlobField,
+  buildDataPoint,
+  type DataPointMeta,
+  DOUBLE,
+  type DoubleField,
+  type GatewayDataPoint,
+  type GuardrailVerdict,
+  hashPrincipal,
+  type LogContext,
+  type LogLine,
+  locationFromCf,
+  MISSING,
+  toLogLine,
+  truncateUtf8,
+  UNENDED_OUTCOME,
+  UNHASHED_PRINCIPAL,
+} from "./data-point.ts";
+export { GapHistogram } from "./gap-histogram.ts";
+export {
+  SERVER_TIMING_METRIC,
+  type ServerTimingInput,
+  serverTimingHeader,
+  TIMING_COMMENT_NAME,
+  timingComment,
+} from "./server-timing.ts";
+export {
+  analyticsEngineSink,
+  logSink,
+  type MetricsSink,
+  type RecordingSink,
+  recordingSink,
+  type SinkErrorHandler,
+  teeSink,
+} from "./sink.ts";
+export { type MetricsSnapshot, StreamMetrics } from "./stream-metrics.ts";

@@ -1,0 +1,255 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  BLOB,
+  buildDataPoint,
+  type DataPointMeta,
+  DOUBLE,
+  hashPrincipal,
+  locationFromCf,
+  MISSING,
+  toLogLine,
+  truncateUtf8,
+} from "../../../src/analytics/data-point.ts";
+import type { MetricsSnapshot } from "../../../src/analytics/stream-metrics.ts";
+
+const meta: DataPointMeta = {
+  route: "openai/chat",
+  provider: "openai",
+  model: "gpt-4o-mini",
+  guardrail: "redact:openai_key",
+  colo: "FRA",
+  country: "DE",
+  principal: "0123456789abcdef",
+};
+
+/** Every double distinct, so a value at the wrong position cannot pass. */
+const full: MetricsSnapshot = {
+  outcome: "complete",
+  gatewayTtftMs: 345,
+  upstreamTtftMs: 300,
+  overheadMs: 45,
+  upstreamConnectMs: 95,
+  holdbackMs: 40,
+  durationMs: 2500,
+  outputTokens: 120,
+  tokensExact: true,
+  tokensPerSecond: 66.5,
+  gapP50Ms: 18,
+  gapMaxMs: 410,
+  contentEvents: 60,
+  resumes: 2,
+  bytesSent: 9876,
+};
+
+const noFirstToken: MetricsSnapshot = {
+  ...full,
+  outcome: "interrupted",
+  gatewayTtftMs: undefined,
+  upstreamTtftMs: undefined,
+  overheadMs: undefined,
+  tokensPerSecond: undefined,
+  gapP50Ms: undefined,
+  gapMaxMs: undefined,
+  outputTokens: 0,
+  tokensExact: false,
+  contentEvents: 0,
+  holdbackMs: 0,
+  resumes: 0,
+  bytesSent: 0,
+};
+
+describe("buildDataPoint: field positions", () => {
+  it("pins the documented positions (a change here breaks every stored row)", () => {
+    expect(BLOB).toEqual({
+      route: 1,
+      provider: 2,
+      model: 3,
+      outcome: 4,
+      guardrail: 5,
+      colo: 6,
+      country: 7,
+      principal: 8,
+      tokensSource: 9,
+    });
+    expect(DOUBLE).toEqual({
+      gatewayTtftMs: 1,
+      upstreamTtftMs: 2,
+      overheadMs: 3,
+      holdbackMs: 4,
+      durationMs: 5,
+      outputTokens: 6,
+      tokensPerSecond: 7,
+      gapP50Ms: 8,
+      gapMaxMs: 9,
+      resumes: 10,
+      bytesSent: 11,
+    });
+  });
+
+  it("puts every value at its position, with the model as the one index", () => {
+    const point = buildDataPoint(meta, full);
+    expect(point.indexes).toEqual(["gpt-4o-mini"]);
+    expect(point.blobs).toEqual([
+      "openai/chat",
+      "openai",
+      "gpt-4o-mini",
+      "complete",
+      "redact:openai_key",
+      "FRA",
+      "DE",
+      "0123456789abcdef",
+      "exact",
+    ]);
+    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876]);
+  });
+
+  it("stays within Analytics Engine's limits: 20 blobs, 20 doubles, one index", () => {
+    const point = buildDataPoint(meta, full);
+    expect(point.blobs.length).toBeLessThanOrEqual(20);
+    expect(point.doubles.length).toBeLessThanOrEqual(20);
+    expect(point.indexes).toHaveLength(1);
+  });
+
+  it("documents every position in docs/analytics.md", () => {
+    const doc = readFileSync(new URL("../../../docs/analytics.md", import.meta.url), "utf8");
+    for (const [name, position] of Object.entries(BLOB)) {
+      expect(doc).toMatch(new RegExp(`\\|\\s*blob${position}\\s*\\|\\s*${name}\\s*\\|`));
+    }
+    for (const [name, position] of Object.entries(DOUBLE)) {
+      expect(doc).toMatch(new RegExp(`\\|\\s*double${position}\\s*\\|\\s*${name}\\s*\\|`));
+    }
+  });
+});
+
+describe("buildDataPoint: values", () => {
+  it("writes -1 for first-token measurements of a stream that never produced one, 0 for counters", () => {
+    const point = buildDataPoint(meta, noFirstToken);
+    const at = (field: keyof typeof DOUBLE): number | undefined => point.doubles[DOUBLE[field] - 1];
+    expect(at("gatewayTtftMs")).toBe(MISSING);
+    expect(at("upstreamTtftMs")).toBe(MISSING);
+    expect(at("overheadMs")).toBe(MISSING);
+    expect(at("tokensPerSecond")).toBe(MISSING);
+    expect(at("gapP50Ms")).toBe(MISSING);
+    expect(at("gapMaxMs")).toBe(MISSING);
+    expect(at("outputTokens")).toBe(0);
+    expect(at("holdbackMs")).toBe(0);
+    expect(at("resumes")).toBe(0);
+    expect(at("bytesSent")).toBe(0);
+    expect(at("durationMs")).toBe(2500);
+    expect(point.blobs[BLOB.outcome - 1]).toBe("interrupted");
+    expect(point.blobs[BLOB.tokensSource - 1]).toBe("estimated");
+  });
+
+  it("writes no NaN or Infinity (Analytics Engine doubles are plain numbers)", () => {
+    const point = buildDataPoint(meta, {
+      ...full,
+      tokensPerSecond: Number.POSITIVE_INFINITY,
+      gapP50Ms: Number.NaN,
+    });
+    expect(point.doubles[DOUBLE.tokensPerSecond - 1]).toBe(MISSING);
+    expect(point.doubles[DOUBLE.gapP50Ms - 1]).toBe(MISSING);
+    expect(point.doubles.every(Number.isFinite)).toBe(true);
+  });
+
+  it("marks a point built before the stream ended as unended", () => {
+    const point = buildDataPoint(meta, { ...full, outcome: undefined });
+    expect(point.blobs[BLOB.outcome - 1]).toBe("unended");
+  });
+
+  it("never stores a principal that is not a hash", () => {
+    for (const principal of ["sk-proj-abcdefghijklmnop", "Bearer abc", "ABCDEF0123456789", "short"]) {
+      const point = buildDataPoint({ ...meta, principal }, full);
+      expect(point.blobs[BLOB.principal - 1]).toBe("unhashed");
+    }
+    expect(buildDataPoint({ ...meta, principal: "anonymous" }, full).blobs[BLOB.principal - 1]).toBe(
+      "anonymous",
+    );
+  });
+
+  it("cuts the index to 96 bytes and each blob to 256 bytes without splitting a character", () => {
+    const model = `m-${"é".repeat(200)}`; // 402 bytes of UTF-8
+    const point = buildDataPoint({ ...meta, model, route: "r".repeat(1000) }, full);
+    const index = point.indexes[0];
+    expect(new TextEncoder().encode(index).length).toBeLessThanOrEqual(96);
+    expect(index.endsWith("é")).toBe(true);
+    expect(index).not.toContain("\uFFFD");
+    expect(point.blobs[BLOB.route - 1]).toHaveLength(256);
+    const modelBlob = point.blobs[BLOB.model - 1] ?? "";
+    expect(new TextEncoder().encode(modelBlob).length).toBeLessThanOrEqual(256);
+    expect(model.startsWith(modelBlob)).toBe(true);
+  });
+});
+
+describe("truncateUtf8", () => {
+  it("returns short strings unchanged and cuts before a split multi-byte character", () => {
+    expect(truncateUtf8("abc", 3)).toBe("abc");
+    expect(truncateUtf8("ab€", 4)).toBe("ab"); // € is 3 bytes: 2 + 3 > 4
+    expect(truncateUtf8("a😀b", 4)).toBe("a"); // the emoji is 4 bytes
+    expect(truncateUtf8("a😀b", 5)).toBe("a😀");
+  });
+});
+
+describe("toLogLine", () => {
+  it("names every field instead of positions, with the same values as the point", () => {
+    const point = buildDataPoint(meta, full);
+    const line = toLogLine(point, { streamId: "s-1" });
+    expect(line).toEqual({
+      event: "stream_metrics",
+      index: "gpt-4o-mini",
+      route: "openai/chat",
+      provider: "openai",
+      model: "gpt-4o-mini",
+      outcome: "complete",
+      guardrail: "redact:openai_key",
+      colo: "FRA",
+      country: "DE",
+      principal: "0123456789abcdef",
+      tokensSource: "exact",
+      gatewayTtftMs: 345,
+      upstreamTtftMs: 300,
+      overheadMs: 45,
+      holdbackMs: 40,
+      durationMs: 2500,
+      outputTokens: 120,
+      tokensPerSecond: 66.5,
+      gapP50Ms: 18,
+      gapMaxMs: 410,
+      resumes: 2,
+      bytesSent: 9876,
+      streamId: "s-1",
+    });
+  });
+
+  it("is one line of JSON when stringified", () => {
+    const text = JSON.stringify(toLogLine(buildDataPoint(meta, noFirstToken)));
+    expect(text).not.toContain("\n");
+    expect(JSON.parse(text)).toMatchObject({ gatewayTtftMs: -1, outcome: "interrupted" });
+  });
+});
+
+describe("locationFromCf", () => {
+  it("reads colo and country from request.cf and says unknown for anything else", () => {
+    expect(locationFromCf({ colo: "AMS", country: "NL", city: "Amsterdam" })).toEqual({
+      colo: "AMS",
+      country: "NL",
+    });
+    expect(locationFromCf(undefined)).toEqual({ colo: "unknown", country: "unknown" });
+    expect(locationFromCf({ colo: 7, country: "x'); DROP" })).toEqual({
+      colo: "unknown",
+      country: "unknown",
+    });
+  });
+});
+
+describe("hashPrincipal", () => {
+  it("gives 16 lowercase hex digits of SHA-256, stable and distinct per credential", async () => {
+    // SHA-256("abc") = ba7816bf8f01cfea...
+    expect(await hashPrincipal("abc")).toBe("ba7816bf8f01cfea");
+    const a = await hashPrincipal("sk-test-1");
+    const b = await hashPrincipal("sk-test-2");
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(a).not.toBe(b);
+    expect(buildDataPoint({ ...meta, principal: a }, full).blobs[BLOB.principal - 1]).toBe(a);
+  });
+});

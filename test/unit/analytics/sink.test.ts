@@ -1,0 +1,108 @@
+import { describe, expect, it, vi } from "vitest";
+import { buildDataPoint, type GatewayDataPoint, type LogLine } from "../../../src/analytics/data-point.ts";
+import { analyticsEngineSink, logSink, recordingSink, teeSink } from "../../../src/analytics/sink.ts";
+import { StreamMetrics } from "../../../src/analytics/stream-metrics.ts";
+import { STREAM_OUTCOME } from "../../../src/protocol.ts";
+
+function samplePoint(): GatewayDataPoint {
+  const m = new StreamMetrics();
+  m.requestReceived(0);
+  m.upstreamSent(1);
+  m.contentEvent(301, 1);
+  m.firstClientContent(302);
+  m.end(500, STREAM_OUTCOME.complete);
+  return buildDataPoint(
+    {
+      route: "openai/chat",
+      provider: "demo",
+      model: "demo-1",
+      guardrail: "none",
+      colo: "unknown",
+      country: "unknown",
+      principal: "anonymous",
+    },
+    m.snapshot(),
+  );
+}
+
+/** A stand-in for the binding that records what the runtime would receive. */
+function fakeDataset(): AnalyticsEngineDataset & { calls: unknown[] } {
+  const calls: unknown[] = [];
+  return {
+    calls,
+    writeDataPoint(event) {
+      calls.push(event);
+    },
+  };
+}
+
+describe("analyticsEngineSink", () => {
+  it("hands the point to writeDataPoint unchanged", () => {
+    const dataset = fakeDataset();
+    const point = samplePoint();
+    analyticsEngineSink(dataset).write(point);
+    expect(dataset.calls).toEqual([point]);
+  });
+
+  it("does nothing when the binding is not configured", () => {
+    expect(() => analyticsEngineSink(undefined).write(samplePoint())).not.toThrow();
+  });
+
+  it("reports a throwing binding instead of breaking the stream", () => {
+    const onError = vi.fn();
+    const dataset: AnalyticsEngineDataset = {
+      writeDataPoint() {
+        throw new TypeError("too many blobs");
+      },
+    };
+    expect(() => analyticsEngineSink(dataset, onError).write(samplePoint())).not.toThrow();
+    expect(onError).toHaveBeenCalledOnce();
+    expect(onError.mock.calls[0]?.[0]).toBeInstanceOf(TypeError);
+  });
+});
+
+describe("logSink", () => {
+  it("logs one named-field object per point", () => {
+    const lines: LogLine[] = [];
+    logSink((line) => lines.push(line)).write(samplePoint());
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      event: "stream_metrics",
+      model: "demo-1",
+      outcome: "complete",
+      gatewayTtftMs: 302,
+      upstreamTtftMs: 300,
+    });
+  });
+});
+
+describe("teeSink and recordingSink", () => {
+  it("writes to every sink even when one throws", () => {
+    const first = recordingSink();
+    const second = recordingSink();
+    const broken = {
+      write() {
+        throw new Error("down");
+      },
+    };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const point = samplePoint();
+      teeSink(first, broken, second).write(point);
+      expect(first.points).toEqual([point]);
+      expect(second.points).toEqual([point]);
+      expect(errors).toHaveBeenCalledOnce();
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("records points in the order written", () => {
+    const sink = recordingSink();
+    const a = samplePoint();
+    const b = { ...samplePoint(), indexes: ["other"] as [string] };
+    sink.write(a);
+    sink.write(b);
+    expect(sink.points.map((p) => p.indexes[0])).toEqual(["demo-1", "other"]);
+  });
+});
