@@ -27,9 +27,13 @@ function methodNotAllowed(allow: string): never {
 function toResponse(err: unknown, request: Request): Response {
   const shape = shapeFor(new URL(request.url).pathname);
   if (err instanceof ConfigError) {
-    return errorResponse(new GatewayError(500, ERROR_CODE.internal, `gateway misconfigured: ${err.message}`), shape);
+    return errorResponse(
+      new GatewayError(500, ERROR_CODE.internal, `gateway misconfigured: ${err.message}`),
+      shape,
+    );
   }
-  if (!(err instanceof GatewayError)) console.error(JSON.stringify({ msg: "unhandled error", error: String(err) }));
+  if (!(err instanceof GatewayError))
+    console.error(JSON.stringify({ msg: "unhandled error", error: String(err) }));
   return errorResponse(err, shape);
 }
 
@@ -40,14 +44,20 @@ export function createRouter() {
   router.post("/:provider/*", (req, env) => {
     const { pathname } = new URL(req.url);
     const provider = pathname.split("/")[1] ?? "";
-    if (GATEWAY_PREFIXES.has(provider)) throw new GatewayError(404, ERROR_CODE.notFound, `no route for POST ${pathname.slice(0, 100)}`);
+    if (GATEWAY_PREFIXES.has(provider))
+      throw new GatewayError(404, ERROR_CODE.notFound, `no route for POST ${pathname.slice(0, 100)}`);
     return handleNative(req, env, provider, pathname.slice(provider.length + 1));
   });
   router.all("/:provider/v1*", () => methodNotAllowed("POST"));
   router.all("/gemini/v1beta/*", () => methodNotAllowed("POST"));
   router.all("*", async (req, env) => {
-    if (env.ASSETS !== undefined && (req.method === "GET" || req.method === "HEAD")) return env.ASSETS.fetch(req);
-    throw new GatewayError(404, ERROR_CODE.notFound, `no route for ${req.method} ${new URL(req.url).pathname.slice(0, 100)}`);
+    if (env.ASSETS !== undefined && (req.method === "GET" || req.method === "HEAD"))
+      return env.ASSETS.fetch(req);
+    throw new GatewayError(
+      404,
+      ERROR_CODE.notFound,
+      `no route for ${req.method} ${new URL(req.url).pathname.slice(0, 100)}`,
+    );
   });
   return router;
 }

@@ -37,7 +37,11 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 }
 
 function tooLarge(maxBytes: number): GatewayError {
-  return new GatewayError(413, ERROR_CODE.payloadTooLarge, `request body exceeds the limit of ${maxBytes} bytes`);
+  return new GatewayError(
+    413,
+    ERROR_CODE.payloadTooLarge,
+    `request body exceeds the limit of ${maxBytes} bytes`,
+  );
 }
 
 async function readLimited(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
@@ -68,19 +72,25 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, maxBytes: nu
 export function optionalBoolean(json: Record<string, unknown>, field: string): boolean | undefined {
   const v = json[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") throw new GatewayError(400, ERROR_CODE.invalidRequest, `"${field}" must be a boolean`);
+  if (typeof v !== "boolean")
+    throw new GatewayError(400, ERROR_CODE.invalidRequest, `"${field}" must be a boolean`);
   return v;
 }
 
 /** Reads a required non-empty string field, answering 400 naming the field otherwise. */
 export function requiredString(json: Record<string, unknown>, field: string, maxLength = 256): string {
   const v = json[field];
-  if (v === undefined || v === null) throw new GatewayError(400, ERROR_CODE.invalidRequest, `"${field}" is required`);
+  if (v === undefined || v === null)
+    throw new GatewayError(400, ERROR_CODE.invalidRequest, `"${field}" is required`);
   if (typeof v !== "string" || v.length === 0) {
     throw new GatewayError(400, ERROR_CODE.invalidRequest, `"${field}" must be a non-empty string`);
   }
   if (v.length > maxLength) {
-    throw new GatewayError(400, ERROR_CODE.invalidRequest, `"${field}" is longer than ${maxLength} characters`);
+    throw new GatewayError(
+      400,
+      ERROR_CODE.invalidRequest,
+      `"${field}" is longer than ${maxLength} characters`,
+    );
   }
   return v;
 }

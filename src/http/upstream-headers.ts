@@ -13,7 +13,12 @@ const FORWARDED_REQUEST_HEADERS = [
 ] as const;
 
 /** Response headers worth returning from the upstream (request ids for support tickets, rate-limit hints). */
-const FORWARDED_RESPONSE_HEADERS = ["x-request-id", "request-id", "retry-after", "openai-processing-ms"] as const;
+const FORWARDED_RESPONSE_HEADERS = [
+  "x-request-id",
+  "request-id",
+  "retry-after",
+  "openai-processing-ms",
+] as const;
 
 /** Builds the upstream request headers: allow-listed client headers plus the provider's own auth header. */
 export function upstreamRequestHeaders(
@@ -21,7 +26,10 @@ export function upstreamRequestHeaders(
   provider: Provider,
   extra: Readonly<Record<string, string>> = {},
 ): Headers {
-  const h = new Headers({ "content-type": "application/json", accept: "application/json, text/event-stream" });
+  const h = new Headers({
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  });
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const v = client.get(name);
     if (v !== null) h.set(name, v);

@@ -34,7 +34,8 @@ export class StreamState {
   /** The outcome an upstream that has ended implies. */
   upstreamOutcome(): StreamOutcome {
     if (this.stoppedBy !== undefined) return this.stoppedBy.outcome;
-    if (this.upstreamError !== undefined || this.readFailed || !this.completeSeen) return STREAM_OUTCOME.interrupted;
+    if (this.upstreamError !== undefined || this.readFailed || !this.completeSeen)
+      return STREAM_OUTCOME.interrupted;
     return STREAM_OUTCOME.complete;
   }
 

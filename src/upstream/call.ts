@@ -41,7 +41,11 @@ export async function callUpstream(
         `provider "${provider.name}" did not answer within ${timeoutMs} ms`,
       );
     }
-    throw new GatewayError(502, ERROR_CODE.upstreamUnreachable, `could not connect to provider "${provider.name}"`);
+    throw new GatewayError(
+      502,
+      ERROR_CODE.upstreamUnreachable,
+      `could not connect to provider "${provider.name}"`,
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -110,7 +114,8 @@ function extractMessage(text: string): string {
 /** Strips anything key-like from an upstream message and bounds its length. */
 function sanitize(message: string, provider: Provider): string {
   let m = message;
-  if (provider.apiKey !== undefined && provider.apiKey.length >= 8) m = m.split(provider.apiKey).join("[key]");
+  if (provider.apiKey !== undefined && provider.apiKey.length >= 8)
+    m = m.split(provider.apiKey).join("[key]");
   // Providers echo partial keys ("Incorrect API key provided: sk-abc***xyz"): mask every token-like run.
   m = m.replace(/\b(?:sk|pk|rk|key|AIza|xox[a-z])[-_A-Za-z0-9*]{8,}/g, "[key]");
   return m.length > 500 ? `${m.slice(0, 500)}…` : m;

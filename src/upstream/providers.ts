@@ -1,6 +1,6 @@
 import { type Env, secret } from "../env.ts";
-import { ERROR_CODE } from "../protocol.ts";
 import { GatewayError } from "../errors.ts";
+import { ERROR_CODE } from "../protocol.ts";
 
 /** The API family a provider speaks: decides its native routes, auth header and error shape. */
 export type ApiFamily = "openai" | "anthropic" | "gemini";
@@ -59,7 +59,8 @@ export function parseProviderEntries(json: string | undefined): ProviderEntry[] 
   }
   if (!Array.isArray(parsed)) throw new ConfigError("PROVIDERS must be a JSON array");
   return parsed.map((entry: unknown, i): ProviderEntry => {
-    if (typeof entry !== "object" || entry === null) throw new ConfigError(`PROVIDERS[${i}] must be an object`);
+    if (typeof entry !== "object" || entry === null)
+      throw new ConfigError(`PROVIDERS[${i}] must be an object`);
     const e = entry as Record<string, unknown>;
     const name = e.name;
     if (typeof name !== "string" || !PROVIDER_NAME.test(name)) {
@@ -102,12 +103,28 @@ function trimSlash(s: string): string {
 /** Builds the provider table from the environment; `extra` adds in-process providers (demo, bindings). */
 export function buildProviders(env: Env, extra: readonly Provider[]): ReadonlyMap<string, Provider> {
   const builtIn: ProviderEntry[] = [
-    { name: "openai", format: "openai", baseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1", keySecret: "OPENAI_API_KEY" },
-    { name: "anthropic", format: "anthropic", baseUrl: env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com", keySecret: "ANTHROPIC_API_KEY" },
-    { name: "gemini", format: "gemini", baseUrl: env.GEMINI_BASE_URL ?? "https://generativelanguage.googleapis.com", keySecret: "GEMINI_API_KEY" },
+    {
+      name: "openai",
+      format: "openai",
+      baseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1",
+      keySecret: "OPENAI_API_KEY",
+    },
+    {
+      name: "anthropic",
+      format: "anthropic",
+      baseUrl: env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com",
+      keySecret: "ANTHROPIC_API_KEY",
+    },
+    {
+      name: "gemini",
+      format: "gemini",
+      baseUrl: env.GEMINI_BASE_URL ?? "https://generativelanguage.googleapis.com",
+      keySecret: "GEMINI_API_KEY",
+    },
   ];
   for (const b of builtIn) {
-    if (!isHttpUrl(b.baseUrl)) throw new ConfigError(`${b.name.toUpperCase()}_BASE_URL must be an http(s) URL`);
+    if (!isHttpUrl(b.baseUrl))
+      throw new ConfigError(`${b.name.toUpperCase()}_BASE_URL must be an http(s) URL`);
   }
   const map = new Map<string, Provider>();
   for (const p of extra) map.set(p.name, p);

@@ -52,15 +52,23 @@ function lastUserText(messages: readonly unknown[]): string {
 export function demoTransport(pace: DemoPace): Transport {
   return {
     async fetch(_url, init) {
-      const body = tryParse(typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body as Uint8Array));
-      if (!isObject(body)) return jsonResponse(400, errorBody("openai", 400, ERROR_CODE.invalidJson, "invalid JSON"));
+      const body = tryParse(
+        typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body as Uint8Array),
+      );
+      if (!isObject(body))
+        return jsonResponse(400, errorBody("openai", 400, ERROR_CODE.invalidJson, "invalid JSON"));
       const model = str(body, "model") ?? "";
       const answer = DEMO_MODELS[model];
       if (answer === undefined) {
         const names = Object.keys(DEMO_MODELS).join(", ");
         return jsonResponse(
           404,
-          errorBody("openai", 404, ERROR_CODE.modelNotFound, `demo model "${model.slice(0, 64)}" not found; try ${names}`),
+          errorBody(
+            "openai",
+            404,
+            ERROR_CODE.modelNotFound,
+            `demo model "${model.slice(0, 64)}" not found; try ${names}`,
+          ),
         );
       }
       const all = tokenize(answer(lastUserText(arr(body, "messages"))));
@@ -68,7 +76,11 @@ export function demoTransport(pace: DemoPace): Transport {
       const tokens = max !== undefined && max >= 0 ? all.slice(0, max) : all;
       const finish = tokens.length < all.length ? "length" : "stop";
       const promptTokens = Math.max(1, Math.ceil(JSON.stringify(arr(body, "messages")).length / 4));
-      const usage = { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length };
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: tokens.length,
+        total_tokens: promptTokens + tokens.length,
+      };
       const id = `chatcmpl-demo-${crypto.randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       const base = { id, object: "chat.completion.chunk", created, model };
@@ -78,7 +90,9 @@ export function demoTransport(pace: DemoPace): Transport {
           object: "chat.completion",
           created,
           model,
-          choices: [{ index: 0, message: { role: "assistant", content: tokens.join("") }, finish_reason: finish }],
+          choices: [
+            { index: 0, message: { role: "assistant", content: tokens.join("") }, finish_reason: finish },
+          ],
           usage,
         });
       }
@@ -90,11 +104,18 @@ export function demoTransport(pace: DemoPace): Transport {
           cancelled = true;
         },
         async start(controller) {
-          controller.enqueue(sse({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }));
+          controller.enqueue(
+            sse({
+              ...base,
+              choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }],
+            }),
+          );
           for (const [i, token] of tokens.entries()) {
             await sleep(i === 0 ? pace.firstTokenMs : pace.intervalMs, signal);
             if (signal?.aborted || cancelled) return;
-            controller.enqueue(sse({ ...base, choices: [{ index: 0, delta: { content: token }, finish_reason: null }] }));
+            controller.enqueue(
+              sse({ ...base, choices: [{ index: 0, delta: { content: token }, finish_reason: null }] }),
+            );
           }
           controller.enqueue(sse({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }] }));
           if (includeUsage) controller.enqueue(sse({ ...base, choices: [], usage }));

@@ -10,7 +10,10 @@ const NOTHING: EventInfo = { parts: [] };
 const COMPLETE: EventInfo = { parts: [], signal: "complete" };
 
 /** Visits every text slot of a chunk in a fixed order; `set` replaces it in place. */
-function visitText(chunk: JsonObject, visit: (channel: string, text: string, set: (t: string) => void) => void): void {
+function visitText(
+  chunk: JsonObject,
+  visit: (channel: string, text: string, set: (t: string) => void) => void,
+): void {
   for (const choice of arr(chunk, "choices")) {
     if (!isObject(choice)) continue;
     const delta = obj(choice, "delta");
@@ -55,7 +58,9 @@ function inspect(ev: SseEvent): EventInfo {
     ...(finishReason === undefined ? {} : { finishReason }),
     ...(usage === undefined
       ? {}
-      : { usage: { inputTokens: num(usage, "prompt_tokens"), outputTokens: num(usage, "completion_tokens") } }),
+      : {
+          usage: { inputTokens: num(usage, "prompt_tokens"), outputTokens: num(usage, "completion_tokens") },
+        }),
   };
 }
 

@@ -25,7 +25,11 @@ export type ChatMessage =
       readonly content: string | readonly ChatContentPart[] | null;
       readonly tool_calls?: readonly ChatToolCall[];
     }
-  | { readonly role: "tool"; readonly tool_call_id: string; readonly content: string | readonly ChatContentPart[] };
+  | {
+      readonly role: "tool";
+      readonly tool_call_id: string;
+      readonly content: string | readonly ChatContentPart[];
+    };
 
 /** A function tool offered to the model. */
 export interface ChatTool {
@@ -51,7 +55,11 @@ export type ChatResponseFormat =
   | { readonly type: "json_object" }
   | {
       readonly type: "json_schema";
-      readonly json_schema: { readonly name: string; readonly schema?: Record<string, unknown>; readonly strict?: boolean };
+      readonly json_schema: {
+        readonly name: string;
+        readonly schema?: Record<string, unknown>;
+        readonly strict?: boolean;
+      };
     };
 
 /** A validated Chat Completions request. */

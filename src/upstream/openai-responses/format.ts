@@ -83,10 +83,16 @@ function inspect(ev: SseEvent): EventInfo {
   const type = str(e, "type") ?? ev.event ?? "";
   if (type === "error") {
     const err = obj(e, "error");
-    return { parts: [], signal: "error", errorMessage: (err && str(err, "message")) ?? str(e, "message") ?? "error" };
+    return {
+      parts: [],
+      signal: "error",
+      errorMessage: (err && str(err, "message")) ?? str(e, "message") ?? "error",
+    };
   }
   const parts: TextPart[] = [];
-  visitText(type, e, (channel, text, final) => parts.push(final ? { channel, text, final } : { channel, text }));
+  visitText(type, e, (channel, text, final) =>
+    parts.push(final ? { channel, text, final } : { channel, text }),
+  );
   if (!RESPONSE_EVENTS.has(type)) return { parts };
   const response = obj(e, "response") ?? {};
   const usage = obj(response, "usage");
@@ -96,7 +102,12 @@ function inspect(ev: SseEvent): EventInfo {
       : { usage: { inputTokens: num(usage, "input_tokens"), outputTokens: num(usage, "output_tokens") } };
   if (type === "response.failed") {
     const err = obj(response, "error");
-    return { parts, signal: "error", errorMessage: (err && str(err, "message")) ?? "response failed", ...usageInfo };
+    return {
+      parts,
+      signal: "error",
+      errorMessage: (err && str(err, "message")) ?? "response failed",
+      ...usageInfo,
+    };
   }
   return { parts, signal: "complete", finishReason: str(response, "status") ?? type, ...usageInfo };
 }
@@ -122,7 +133,12 @@ function errorFrames(err: InBandError): string {
 function blockedFrames(rule: string): string {
   const body = {
     type: "response.incomplete",
-    response: { object: "response", status: "incomplete", incomplete_details: { reason: "content_filter" }, guardrail: { rule } },
+    response: {
+      object: "response",
+      status: "incomplete",
+      incomplete_details: { reason: "content_filter" },
+      guardrail: { rule },
+    },
   };
   return `event: response.incomplete\ndata: ${JSON.stringify(body)}\n\n`;
 }
