@@ -24,6 +24,8 @@ export interface ChunkIdentity {
 /** One output step of a stream translator. */
 export type TranslateStep =
   | { readonly kind: "chunk"; readonly chunk: ChatChunk }
+  /** An upstream event that is already an OpenAI chunk, forwarded byte for byte. */
+  | { readonly kind: "event"; readonly ev: SseEvent }
   /** The upstream really finished: the caller sends `data: [DONE]`. */
   | { readonly kind: "done" }
   /** The upstream failed or was cut: the caller sends an in-band error and no `[DONE]`. */

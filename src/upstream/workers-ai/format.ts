@@ -1,0 +1,67 @@
+import type { SseEvent } from "../../sse/types.ts";
+import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
+import { isObject, tryParse } from "../json.ts";
+import { replaceData } from "../replace-data.ts";
+import { DONE, readErrorMessage, readFinishReason, readUsage, visitText } from "./wire.ts";
+
+const NOTHING: EventInfo = { parts: [] };
+const COMPLETE: EventInfo = { parts: [], signal: "complete" };
+
+function inspect(ev: SseEvent): EventInfo {
+  if (!ev.hasData) return NOTHING;
+  if (ev.data === DONE) return COMPLETE;
+  const chunk = tryParse(ev.data);
+  if (!isObject(chunk)) return NOTHING;
+  const errorMessage = readErrorMessage(chunk);
+  if (errorMessage !== undefined) return { parts: [], signal: "error", errorMessage };
+  const parts: TextPart[] = [];
+  visitText(chunk, (channel, text) => parts.push({ channel, text }));
+  const finishReason = readFinishReason(chunk);
+  const usage = readUsage(chunk);
+  return {
+    parts,
+    ...(finishReason === undefined ? {} : { finishReason }),
+    ...(usage === undefined
+      ? {}
+      : { usage: { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens } }),
+  };
+}
+
+function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
+  const chunk = tryParse(ev.data);
+  if (!isObject(chunk)) return ev;
+  let i = 0;
+  visitText(chunk, (_channel, _text, set) => {
+    const t = texts[i++];
+    if (t !== undefined) set(t);
+  });
+  return replaceData(ev, JSON.stringify(chunk));
+}
+
+/**
+ * OpenAI's in-band error chunk: Workers AI clients are OpenAI-style stream readers, and a top-level
+ * `error` is what they raise on.
+ */
+function errorFrames(err: InBandError): string {
+  const body = { error: { message: err.message, type: "server_error", param: null, code: err.code } };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+/**
+ * A last native chunk with `finish_reason: "content_filter"` (the value Workers AI readers such as
+ * workers-ai-provider map to a content filter), naming the rule, then the usual `[DONE]`.
+ */
+function blockedFrames(rule: string): string {
+  const chunk = { response: "", finish_reason: "content_filter", guardrail: { rule } };
+  return `data: ${JSON.stringify(chunk)}\n\ndata: ${DONE}\n\n`;
+}
+
+/** Workers AI `env.AI.run(model, {stream: true})` output: `data: {"response":…}` … `data: [DONE]`. */
+export const workersAiFormat: WireFormat = {
+  name: "workers-ai",
+  errorShape: "openai",
+  inspect,
+  rewrite,
+  errorFrames,
+  blockedFrames,
+};
