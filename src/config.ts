@@ -1,10 +1,13 @@
 import type { Env } from "./env.ts";
 import { demoProvider } from "./upstream/demo/transport.ts";
+import { parseAliases } from "./upstream/models.ts";
 import { buildProviders, ConfigError, type Provider } from "./upstream/providers.ts";
+import { workersAiProvider } from "./upstream/workers-ai/transport.ts";
 
 /** The gateway's settings, parsed and validated from the environment once per isolate. */
 export interface GatewayConfig {
   readonly providers: ReadonlyMap<string, Provider>;
+  readonly aliases: ReadonlyMap<string, string>;
   readonly maxBodyBytes: number;
   readonly upstreamTimeoutMs: number;
 }
@@ -26,7 +29,8 @@ export function parseConfig(env: Env): GatewayConfig {
     intervalMs: intVar(env, "DEMO_TOKEN_INTERVAL_MS", 35, 0, 10_000),
   });
   return {
-    providers: buildProviders(env, [demo]),
+    providers: buildProviders(env, [demo, workersAiProvider(env.AI)]),
+    aliases: parseAliases(env.MODEL_ALIASES),
     maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
   };

@@ -15,6 +15,10 @@ export interface Env {
   readonly DEMO_TOKEN_INTERVAL_MS?: string;
   readonly MAX_BODY_BYTES?: string;
   readonly UPSTREAM_TIMEOUT_MS?: string;
+  /** JSON object of model aliases for the unified endpoint, e.g. {"fast": "groq/llama-3.3-70b"}. */
+  readonly MODEL_ALIASES?: string;
+  /** Workers AI binding (optional: declare `[ai] binding = "AI"` in wrangler.toml to enable it). */
+  readonly AI?: Ai;
   readonly ASSETS?: Fetcher;
   readonly TTFT?: AnalyticsEngineDataset;
 }

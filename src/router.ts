@@ -2,7 +2,9 @@ import { Router } from "itty-router";
 import type { Env } from "./env.ts";
 import { errorResponse, GatewayError } from "./errors.ts";
 import { ERROR_CODE, type ErrorShape } from "./protocol.ts";
+import { handleChat } from "./routes/chat.ts";
 import { handleHealth } from "./routes/health.ts";
+import { handleModels } from "./routes/models.ts";
 import { handleNative } from "./routes/native.ts";
 import { ConfigError } from "./upstream/providers.ts";
 
@@ -41,6 +43,10 @@ function toResponse(err: unknown, request: Request): Response {
 export function createRouter() {
   const router = Router<Request, Args>({ catch: toResponse });
   router.get("/healthz", (_req, env) => handleHealth(env));
+  router.post("/v1/chat/completions", (req, env) => handleChat(req, env));
+  router.get("/v1/models", (_req, env) => handleModels(env));
+  router.all("/v1/chat/completions", () => methodNotAllowed("POST"));
+  router.all("/v1/models", () => methodNotAllowed("GET"));
   router.post("/:provider/*", (req, env) => {
     const { pathname } = new URL(req.url);
     const provider = pathname.split("/")[1] ?? "";

@@ -35,10 +35,9 @@ export function upstreamRequestHeaders(
     if (v !== null) h.set(name, v);
   }
   for (const [k, v] of Object.entries(extra)) h.set(k, v);
-  if (provider.apiKey !== undefined) {
-    const auth = AUTH_HEADER[provider.family];
+  const auth = AUTH_HEADER[provider.family];
+  if (provider.apiKey !== undefined && auth !== undefined)
     h.set(auth.name, `${auth.prefix}${provider.apiKey}`);
-  }
   return h;
 }
 

@@ -62,6 +62,8 @@ const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoint[]>> =
       },
     },
   ],
+  // Workers AI is reached through the AI binding, only via the unified endpoint.
+  "workers-ai": [],
 };
 
 /** Finds the native endpoint for `path` (the part after `/<provider>`), or answers 404 naming the path. */

@@ -3,7 +3,7 @@ import { GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
 
 /** The API family a provider speaks: decides its native routes, auth header and error shape. */
-export type ApiFamily = "openai" | "anthropic" | "gemini";
+export type ApiFamily = "openai" | "anthropic" | "gemini" | "workers-ai";
 
 /** How a provider is reached: over HTTP with `fetch`, or in-process (the demo provider, bindings). */
 export interface Transport {
@@ -25,7 +25,9 @@ export interface Provider {
 }
 
 /** Where each family expects its key: the provider's own header, exactly as its SDK sends it. */
-export const AUTH_HEADER: Readonly<Record<ApiFamily, { readonly name: string; readonly prefix: string }>> = {
+export const AUTH_HEADER: Readonly<
+  Partial<Record<ApiFamily, { readonly name: string; readonly prefix: string }>>
+> = {
   openai: { name: "authorization", prefix: "Bearer " },
   anthropic: { name: "x-api-key", prefix: "" },
   gemini: { name: "x-goog-api-key", prefix: "" },

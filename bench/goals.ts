@@ -1,0 +1,51 @@
+/**
+ * The goals the issues set (their "targets"), judged from measured numbers. A verdict says what
+ * was compared and by how much, so a reader can see a near miss from a clear one.
+ */
+
+/** The outcome of one goal for one row. */
+export interface GoalVerdict {
+  /** The goal in words, e.g. "≤ 1.5× passthrough's". */
+  readonly goal: string;
+  readonly met: boolean;
+  /** The evidence, e.g. "1.38×, +0.180 ms". */
+  readonly detail: string;
+}
+
+function signedMs(ms: number): string {
+  return `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(3)} ms`;
+}
+
+/**
+ * `subjectAdded ≤ factor × referenceAdded` (both already minus the direct baseline). The ratio
+ * alone misleads at sub-millisecond scale (0.3 ms vs 0.45 ms is "1.5×" yet 0.15 ms), so the
+ * absolute difference is printed beside it. A reference at or below zero (noise swallowed its
+ * cost) leaves no ratio to speak of: the verdict then follows the strict inequality anyway.
+ */
+export function withinFactor(subjectAdded: number, referenceAdded: number, factor: number): GoalVerdict {
+  const diff = subjectAdded - referenceAdded;
+  const ratio = referenceAdded > 0 ? `${(subjectAdded / referenceAdded).toFixed(2)}×` : "ratio n/a";
+  return {
+    goal: `≤ ${factor}× reference`,
+    met: subjectAdded <= factor * referenceAdded,
+    detail: `${ratio}, ${signedMs(diff)}`,
+  };
+}
+
+/**
+ * `subject − reference ≤ boundMs`: an absolute budget, for the later rows that set one (issue 4's
+ * Durable Object hop ≤ 1 ms p50 over passthrough, issue 5's observe mode ≤ 0.1 ms p50 over off).
+ */
+export function withinMs(subject: number, reference: number, boundMs: number): GoalVerdict {
+  const diff = subject - reference;
+  return { goal: `≤ reference + ${boundMs} ms`, met: diff <= boundMs, detail: signedMs(diff) };
+}
+
+/** Every stream completed and no stream went silent for `boundMs` or longer. */
+export function noStalls(completed: number, total: number, worstGapMs: number, boundMs: number): GoalVerdict {
+  return {
+    goal: `all ${total} complete, worst gap < ${boundMs} ms`,
+    met: completed === total && worstGapMs < boundMs,
+    detail: `${completed}/${total}, worst gap ${worstGapMs.toFixed(1)} ms`,
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: bundles the worker, starts the mock upstream (own process) and every target,
+ * runs bench/suite.ts's scenarios in order, prints one side-by-side table with the goals judged,
+ * and writes bench/results/<time>.json and bench/results/latest.json. Exits 0 whether or not a
+ * goal is met: the bench reports, CI does not gate on timings.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildWorker } from "../test/support/gateway.ts";
+import { createAgent, traceStream } from "./client.ts";
+import { startMock } from "./mock-process.ts";
+import { OPENAI_NATIVE } from "./routes.ts";
+import { type BenchContext, GATEWAY_VS_PASSTHROUGH, type Row } from "./scenario.ts";
+import { PLANNED, SCENARIOS, TARGETS } from "./suite.ts";
+import { renderTable, type Section } from "./table.ts";
+import type { Target } from "./targets.ts";
+
+const RESULTS_DIR = path.resolve(process.cwd(), "bench/results");
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function packageVersion(name: string): string | undefined {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(path.resolve("node_modules", name, "package.json"), "utf8"));
+    return typeof pkg === "object" && pkg !== null && "version" in pkg ? String(pkg.version) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Machine and code facts that make two result files comparable (or show why they are not). */
+function environment(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model,
+    memoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    workerd: packageVersion("workerd"),
+    miniflare: packageVersion("miniflare"),
+    commit: git(["rev-parse", "HEAD"]),
+    dirty: (git(["status", "--porcelain"]) ?? "") !== "",
+  };
+}
+
+/** Writes via a temporary file so a reader never sees half a result. */
+function writeJson(file: string, value: unknown): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** One stream per target before measuring: a broken target fails fast with its reason. */
+async function smokeTest(ctx: BenchContext): Promise<void> {
+  for (const t of ctx.targets.values()) {
+    const req = OPENAI_NATIVE.request(t.kind, { events: 3, intervalMs: 0, padChars: 4 });
+    const trace = await traceStream(ctx.agent, t.origin, req);
+    if (trace.error !== undefined || trace.arrivals.length !== 3) {
+      throw new Error(`bench: target "${t.id}" did not stream (${trace.error ?? `${trace.arrivals.length}/3 events`})`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  log("bench: bundling the worker (wrangler deploy --dry-run)…");
+  buildWorker();
+  const mock = await startMock();
+  const targets = new Map<string, Target>();
+  const agent = createAgent();
+  try {
+    for (const spec of TARGETS) {
+      const t = await spec.start(mock.origin);
+      targets.set(t.id, t);
+      log(`bench: ${t.id} at ${t.origin}${t.pid === undefined ? "" : ` (workerd pid ${t.pid})`}`);
+    }
+    const ctx: BenchContext = { agent, targets, log };
+    await smokeTest(ctx);
+
+    const sections: (Section & { id: string; detail: unknown; seconds: number })[] = [];
+    for (const scenario of SCENARIOS) {
+      log(`bench: ${scenario.title}`);
+      const t0 = performance.now();
+      const result = await scenario.run(ctx);
+      const seconds = (performance.now() - t0) / 1000;
+      sections.push({ id: scenario.id, title: scenario.title, rows: result.rows, detail: result.detail, seconds });
+      log(`  done in ${seconds.toFixed(1)} s`);
+    }
+
+    const subject = GATEWAY_VS_PASSTHROUGH.subject;
+    const table = renderTable(sections, [...targets.keys()], subject);
+    const goals = sections.flatMap((s) =>
+      s.rows.flatMap((r: Row) => (r.goal === undefined ? [] : [{ scenario: s.id, metric: r.metric, ...r.goal }])),
+    );
+    const met = goals.filter((g) => g.met).length;
+    const lines = [
+      "",
+      table,
+      `Goals: ${met} of ${goals.length} met. "added" = target − direct at the same percentile; the gateway's`,
+      "added TTFT and per-event delay must be ≤ 1.5× the passthrough's; at 500 concurrent streams every stream",
+      "completes and no gap between two events reaches 1 s.",
+      ...PLANNED.map((p) => `Not measured yet (issue ${p.issue}): ${p.rows}.`),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+
+    const finished = new Date();
+    const result = {
+      startedAt: started.toISOString(),
+      durationSeconds: (finished.getTime() - started.getTime()) / 1000,
+      environment: environment(),
+      targets: [...targets.values()].map((t) => ({ id: t.id, kind: t.kind })),
+      scenarios: sections.map((s) => ({
+        id: s.id,
+        title: s.title,
+        seconds: s.seconds,
+        rows: s.rows,
+        detail: s.detail,
+      })),
+      goals,
+      planned: PLANNED,
+    };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = path.join(RESULTS_DIR, `${started.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z")}.json`);
+    writeJson(file, result);
+    writeJson(path.join(RESULTS_DIR, "latest.json"), result);
+    log(`bench: wrote ${path.relative(process.cwd(), file)} and bench/results/latest.json`);
+  } finally {
+    await agent.close();
+    for (const t of targets.values()) await t.dispose();
+    await mock.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});

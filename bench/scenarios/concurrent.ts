@@ -1,0 +1,111 @@
+/** Many concurrent paced streams: does every stream finish, and does any stall? */
+import { type StreamTrace, traceStream, ttftOf, worstGapOf } from "../client.ts";
+import { noStalls } from "../goals.ts";
+import type { StreamPlan } from "../plan.ts";
+import { RssSampler, readMemory } from "../proc.ts";
+import type { StreamRoute } from "../routes.ts";
+import { type BenchContext, type Comparison, compared, pause, type Row, type Scenario } from "../scenario.ts";
+import { summarize } from "../stats.ts";
+
+/** How a concurrency scenario is run. */
+export interface ConcurrentOptions {
+  readonly id: string;
+  readonly title: string;
+  readonly route: StreamRoute;
+  readonly compare: Comparison;
+  readonly plan: StreamPlan;
+  /** Streams opened at once against each target. */
+  readonly streams: number;
+  /** A stream silent this long (between two events) counts as stalled. */
+  readonly stallMs: number;
+}
+
+/** What one target did under load. */
+interface LoadOutcome {
+  readonly completed: number;
+  readonly ttft: ReturnType<typeof summarize>;
+  readonly worstGapMs: number;
+  readonly delay: ReturnType<typeof summarize>;
+  readonly wallMs: number;
+  readonly rssBeforeMiB: number | undefined;
+  readonly rssPeakMiB: number | undefined;
+  readonly errors: Readonly<Record<string, number>>;
+}
+
+function outcome(
+  traces: readonly StreamTrace[],
+  plan: StreamPlan,
+  wallMs: number,
+): Omit<LoadOutcome, "rssBeforeMiB" | "rssPeakMiB"> {
+  const ttfts: number[] = [];
+  const delays: number[] = [];
+  const errors: Record<string, number> = {};
+  let completed = 0;
+  let worstGapMs = 0;
+  for (const tr of traces) {
+    const ttft = ttftOf(tr);
+    if (ttft !== undefined) ttfts.push(ttft);
+    for (const [k, at] of tr.arrivals.entries()) delays.push(at - (tr.sent[k] ?? Number.NaN));
+    worstGapMs = Math.max(worstGapMs, worstGapOf(tr));
+    if (tr.error === undefined && tr.arrivals.length === plan.events) completed += 1;
+    else {
+      const why = tr.error ?? `${tr.arrivals.length}/${plan.events} events`;
+      errors[why] = (errors[why] ?? 0) + 1;
+    }
+  }
+  return { completed, ttft: summarize(ttfts), worstGapMs, delay: summarize(delays), wallMs, errors };
+}
+
+/**
+ * Opens `streams` streams at once on each target in turn (never two targets at a time: on two
+ * cores they would starve each other), sampling the target's workerd memory meanwhile.
+ */
+export function concurrentScenario(opts: ConcurrentOptions): Scenario {
+  return {
+    id: opts.id,
+    title: opts.title,
+    async run(ctx: BenchContext) {
+      const results = new Map<string, LoadOutcome>();
+      for (const t of compared(ctx, opts.compare)) {
+        const req = opts.route.request(t.kind, opts.plan);
+        const rssBeforeMiB = t.pid === undefined ? undefined : readMemory(t.pid)?.rssMiB;
+        const sampler = t.pid === undefined ? undefined : new RssSampler(t.pid);
+        const start = performance.now();
+        const traces = await Promise.all(
+          Array.from({ length: opts.streams }, () => traceStream(ctx.agent, t.origin, req)),
+        );
+        const wallMs = performance.now() - start;
+        const rssPeakMiB = sampler?.stop();
+        results.set(t.id, { ...outcome(traces, opts.plan, wallMs), rssBeforeMiB, rssPeakMiB });
+        ctx.log(
+          `  ${t.id}: ${results.get(t.id)?.completed}/${opts.streams} complete in ${wallMs.toFixed(0)} ms`,
+        );
+        // Let closed connections and the runtime's garbage settle before the next target.
+        await pause(1000);
+      }
+      const col = (f: (o: LoadOutcome) => number | undefined) =>
+        Object.fromEntries([...results].map(([id, o]) => [id, f(o)]));
+      const subject = results.get(opts.compare.subject);
+      const rows: Row[] = [
+        {
+          metric: `streams completed (of ${opts.streams})`,
+          unit: "streams",
+          values: col((o) => o.completed),
+          ...(subject === undefined
+            ? {}
+            : { goal: noStalls(subject.completed, opts.streams, subject.worstGapMs, opts.stallMs) }),
+        },
+        { metric: "TTFT p50 under load", unit: "ms", values: col((o) => o.ttft.p50) },
+        { metric: "TTFT p99 under load", unit: "ms", values: col((o) => o.ttft.p99) },
+        { metric: "worst inter-event gap", unit: "ms", values: col((o) => o.worstGapMs) },
+        { metric: "event delay p99 under load", unit: "ms", values: col((o) => o.delay.p99) },
+        { metric: "workerd RSS before load", unit: "MiB", values: col((o) => o.rssBeforeMiB) },
+        { metric: "workerd peak RSS under load", unit: "MiB", values: col((o) => o.rssPeakMiB) },
+      ];
+      return {
+        rows,
+        detail: { plan: opts.plan, streams: opts.streams, outcomes: Object.fromEntries(results) },
+      };
+    },
+  };
+}
