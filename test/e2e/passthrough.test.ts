@@ -51,7 +51,7 @@ const decoder = new TextDecoder();
  * blank line completed (every SSE client would drop it otherwise), plus the gateway's in-band error
  * where the upstream ended without a finish the client could see.
  */
-function expectedFor(name: string, bytes: Uint8Array): string {
+function expectedFor(bytes: Uint8Array): string {
   const text = decoder.decode(bytes);
   if (/(\r\n\r\n|\n\n|\r\r)$/.test(text)) return text;
   if (text.endsWith("\r\n")) return `${text}\r\n`;
@@ -73,7 +73,7 @@ describe("every recorded provider stream passes through unchanged", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
       const received = await res.text();
-      const expected = expectedFor(name, bytes);
+      const expected = expectedFor(bytes);
       if (name === "gemini/stream-error-mid-stream.sse") {
         // Google writes its error object into the stream without SSE framing, so every client would
         // ignore it: the gateway re-frames it as a data event carrying the upstream's own message.
