@@ -1,4 +1,5 @@
 import type { Env } from "./env.ts";
+import type { StreamLimits } from "./resumable/session.ts";
 import { demoProvider } from "./upstream/demo/transport.ts";
 import { parseAliases } from "./upstream/models.ts";
 import { buildProviders, ConfigError, type Provider } from "./upstream/providers.ts";
@@ -10,6 +11,10 @@ export interface GatewayConfig {
   readonly aliases: ReadonlyMap<string, string>;
   readonly maxBodyBytes: number;
   readonly upstreamTimeoutMs: number;
+  /** Streams go through a Durable Object (resumable) unless turned off. */
+  readonly resumable: boolean;
+  readonly streamTtlSeconds: number;
+  readonly streamLimits: StreamLimits;
 }
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
@@ -20,6 +25,13 @@ function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: n
     throw new ConfigError(`${String(name)} must be an integer between ${min} and ${max}`);
   }
   return n;
+}
+
+function boolVar(env: Env, name: keyof Env, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "false") return raw === "true";
+  throw new ConfigError(`${String(name)} must be "true" or "false"`);
 }
 
 /** Parses the environment into a config; a mistake is a ConfigError naming the variable. */
@@ -33,6 +45,12 @@ export function parseConfig(env: Env): GatewayConfig {
     aliases: parseAliases(env.MODEL_ALIASES),
     maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
+    resumable: boolVar(env, "RESUMABLE", true),
+    streamTtlSeconds: intVar(env, "STREAM_TTL_SECONDS", 3600, 1, 30 * 24 * 3600),
+    streamLimits: {
+      maxEvents: intVar(env, "STREAM_MAX_EVENTS", 100_000, 1, 10_000_000),
+      maxBytes: intVar(env, "STREAM_MAX_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
   };
 }
 

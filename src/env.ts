@@ -19,6 +19,13 @@ export interface Env {
   readonly MODEL_ALIASES?: string;
   /** Workers AI binding (optional: declare `[ai] binding = "AI"` in wrangler.toml to enable it). */
   readonly AI?: Ai;
+  /** "false" turns resumable streams off (plain passthrough for every stream). */
+  readonly RESUMABLE?: string;
+  readonly STREAM_TTL_SECONDS?: string;
+  readonly STREAM_MAX_EVENTS?: string;
+  readonly STREAM_MAX_BYTES?: string;
+  /** One Durable Object per stream (resumable streams). */
+  readonly STREAMS?: DurableObjectNamespace;
   readonly ASSETS?: Fetcher;
   readonly TTFT?: AnalyticsEngineDataset;
 }

@@ -1,6 +1,8 @@
 import type { Env } from "./env.ts";
 import { createRouter } from "./router.ts";
 
+export { StreamObject } from "./resumable/stream-object.ts";
+
 const router = createRouter();
 
 export default {

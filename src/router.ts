@@ -6,6 +6,7 @@ import { handleChat } from "./routes/chat.ts";
 import { handleHealth } from "./routes/health.ts";
 import { handleModels } from "./routes/models.ts";
 import { handleNative } from "./routes/native.ts";
+import { handleCancel, handleResume, handleStatus } from "./routes/streams.ts";
 import { ConfigError } from "./upstream/providers.ts";
 
 type Args = [Env, ExecutionContext];
@@ -19,6 +20,11 @@ function shapeFor(pathname: string): ErrorShape {
   if (first === "anthropic") return "anthropic";
   if (first === "gemini") return "gemini";
   return "openai";
+}
+
+/** The `{id}` of `/v1/streams/{id}[/status]`. */
+function streamIdOf(req: Request): string {
+  return new URL(req.url).pathname.split("/")[3] ?? "";
 }
 
 function methodNotAllowed(allow: string): never {
@@ -47,6 +53,11 @@ export function createRouter() {
   router.get("/v1/models", (_req, env) => handleModels(env));
   router.all("/v1/chat/completions", () => methodNotAllowed("POST"));
   router.all("/v1/models", () => methodNotAllowed("GET"));
+  router.get("/v1/streams/:id/status", (req, env) => handleStatus(req, env, streamIdOf(req)));
+  router.all("/v1/streams/:id/status", () => methodNotAllowed("GET"));
+  router.get("/v1/streams/:id", (req, env) => handleResume(req, env, streamIdOf(req)));
+  router.delete("/v1/streams/:id", (req, env) => handleCancel(req, env, streamIdOf(req)));
+  router.all("/v1/streams/:id", () => methodNotAllowed("GET, DELETE"));
   router.post("/:provider/*", (req, env) => {
     const { pathname } = new URL(req.url);
     const provider = pathname.split("/")[1] ?? "";

@@ -41,6 +41,16 @@ export function upstreamRequestHeaders(
   return h;
 }
 
+/** The allow-listed client headers as a plain object (to hand a request over to the stream object). */
+export function forwardableHeaders(client: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const v = client.get(name);
+    if (v !== null) out[name] = v;
+  }
+  return out;
+}
+
 /** Copies the safe, useful upstream response headers onto a gateway response's header set. */
 export function copyResponseHeaders(from: Headers, to: Headers): void {
   for (const name of FORWARDED_RESPONSE_HEADERS) {

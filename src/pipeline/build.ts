@@ -26,10 +26,10 @@ export interface PipelineSpec {
 }
 
 /**
- * Builds the stream: upstream bytes → SSE events → (translation) → inspection with an honest end
- * → (stages) → bytes. Nothing is buffered: each stage forwards an event as soon as it has it.
+ * Builds the event stream: upstream bytes → SSE events → (translation) → inspection with an honest
+ * end → (stages). Nothing is buffered: each stage forwards an event as soon as it has it.
  */
-export function buildPipeline(spec: PipelineSpec): ReadableStream<Uint8Array> {
+export function buildItems(spec: PipelineSpec): ReadableStream<StreamItem> {
   const { state } = spec;
   let events = safeSource(spec.body, state, () => {
     spec.abortUpstream("client disconnected");
@@ -38,5 +38,13 @@ export function buildPipeline(spec: PipelineSpec): ReadableStream<Uint8Array> {
   if (spec.translate !== undefined) events = events.pipeThrough(spec.translate);
   let items = events.pipeThrough(new InspectStage(spec.format, state));
   for (const stage of spec.stages ?? []) items = items.pipeThrough(stage);
-  return items.pipeThrough(new EncodeStage(spec.onFirstContent, () => state.finish(state.upstreamOutcome())));
+  return items;
+}
+
+/** The event stream encoded for a client connected directly (no resumable store in between). */
+export function buildPipeline(spec: PipelineSpec): ReadableStream<Uint8Array> {
+  const { state } = spec;
+  return buildItems(spec).pipeThrough(
+    new EncodeStage(spec.onFirstContent, () => state.finish(state.upstreamOutcome())),
+  );
 }

@@ -14,6 +14,8 @@ export interface NativeMatch {
   readonly format: WireFormat;
   /** Model named in the path (Gemini); otherwise the body's `model` field is required. */
   readonly pathModel?: string;
+  /** Whether the endpoint streams by itself (Gemini's two actions); otherwise the body's `stream` decides. */
+  readonly stream?: boolean;
 }
 
 interface NativeEndpoint {
@@ -58,6 +60,7 @@ const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoint[]>> =
           upstreamPath: `/v1beta/models/${model}:${action}${query}`,
           format: geminiFormat,
           pathModel: model,
+          stream: action === "streamGenerateContent",
         };
       },
     },

@@ -3,11 +3,12 @@ import type { Env } from "../env.ts";
 import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
 import { requireProvider } from "../upstream/providers.ts";
 import { matchNative } from "./native-endpoints.ts";
-import { openExchange, streamResponse } from "./stream-response.ts";
+import type { StreamPlan } from "./plan.ts";
+import { runPlan } from "./run-plan.ts";
 
 /**
  * `POST /<provider>/<native path>`: forwards the client's request body unchanged to the provider's
- * own endpoint and streams the answer back through the pipeline (or passes a JSON answer through).
+ * own endpoint and streams the answer back (resumable by default), or passes a JSON answer through.
  */
 export async function handleNative(
   request: Request,
@@ -19,11 +20,17 @@ export async function handleNative(
   const provider = requireProvider(config.providers, providerName);
   const endpoint = matchNative(provider.family, path);
   const body = await readJsonBody(request, config.maxBodyBytes);
-  if (endpoint.pathModel === undefined) requiredString(body.json, "model");
-  optionalBoolean(body.json, "stream");
-
-  const x = await openExchange({ request, config, provider, path: endpoint.upstreamPath, body: body.bytes });
-  if (x.isStream) return streamResponse(x, endpoint.format);
-  x.headers.set("content-type", x.upstream.headers.get("content-type") ?? "application/json");
-  return new Response(x.upstream.body, { status: x.upstream.status, headers: x.headers });
+  const model = endpoint.pathModel ?? requiredString(body.json, "model");
+  const stream = endpoint.stream ?? optionalBoolean(body.json, "stream") === true;
+  const plan: StreamPlan = {
+    provider: provider.name,
+    route: "native",
+    model: `${provider.name}/${model}`,
+    path: endpoint.upstreamPath,
+    body: new TextDecoder().decode(body.bytes),
+    headers: {},
+    format: endpoint.format.name,
+    stream,
+  };
+  return runPlan(plan, request, env);
 }

@@ -35,10 +35,11 @@ function routeFor(name: string): { path: string; body: unknown } {
   return { path: "/openai/v1/chat/completions", body: { model: "gpt", stream: true } };
 }
 
-function post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+function post(path: string, body: unknown, signal?: AbortSignal, resumable = false): Promise<Response> {
   return fetch(new URL(path, gateway.url), {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    // Plain passthrough unless a test is about resumable streams (which add `id:` lines).
+    headers: { "content-type": "application/json", "x-resumable": String(resumable) },
     body: JSON.stringify(body),
     ...(signal ? { signal } : {}),
   });
@@ -83,6 +84,40 @@ describe("every recorded provider stream passes through unchanged", () => {
       } else {
         expect(received).toBe(expected);
       }
+    });
+  }
+});
+
+/** Removes the `id: N` lines the resumable store adds, returning the ids in order. */
+function stripIds(text: string): { text: string; ids: number[] } {
+  const ids: number[] = [];
+  const stripped = text.replace(/^id: (\d+)(\r\n|\r|\n)/gm, (_m, id: string) => {
+    ids.push(Number(id));
+    return "";
+  });
+  return { text: stripped, ids };
+}
+
+describe("resumable streams add only an id line to each event", () => {
+  for (const name of [
+    "openai/chat-text-include-usage.sse",
+    "anthropic/messages-thinking-then-text-118-events.sse",
+    "gemini/stream-basic-long-crlf.sse",
+    "openrouter/keepalive-comments-error-chunk.sse",
+  ]) {
+    it(`numbers every event of ${name} 1, 2, 3... and changes nothing else`, async () => {
+      const bytes = readFixture(name);
+      mock.handle(async (_req, res) => {
+        startSse(res);
+        await writeChunks(res, randomSplits(bytes, 3, 8), 1);
+      });
+      const { path, body } = routeFor(name);
+      const res = await post(path, body, undefined, true);
+      expect(res.headers.get("x-stream-id")).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      const { text, ids } = stripIds(await res.text());
+      expect(text).toBe(expectedFor(bytes));
+      expect(ids).toEqual(ids.map((_id, i) => i + 1));
+      expect(ids.length).toBeGreaterThan(3);
     });
   }
 });

@@ -54,6 +54,7 @@ export async function startGateway(bindings: Record<string, string> = {}): Promi
       compatibilityFlags,
       bindings: { ...vars, ...bindings },
       analyticsEngineDatasets: { TTFT: { dataset: "llm_gateway_ttft" } },
+      durableObjects: { STREAMS: { className: "StreamObject", useSQLite: true } },
       host: "127.0.0.1",
       port: 0,
     }),

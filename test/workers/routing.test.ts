@@ -92,7 +92,7 @@ describe("streaming responses", () => {
     const res = await post(
       "/openai/v1/chat/completions",
       { model: "sse-basic", stream: true },
-      { "accept-encoding": "gzip, br" },
+      { "accept-encoding": "gzip, br", "x-resumable": "false" },
     );
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     expect(res.headers.get("cache-control")).toBe("no-cache, no-transform");
@@ -116,7 +116,8 @@ describe("streaming responses", () => {
     const deltas = [...text.matchAll(/"content":"([^"]*)"/g)].map((m) => m[1]).join("");
     expect(deltas).toBe("You said: ping pong");
     expect(text).toContain('"completion_tokens":4');
-    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect(text.endsWith("data: [DONE]\nid: 8\n\n")).toBe(true);
+    expect(res.headers.get("x-stream-id")).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 });
 

@@ -63,15 +63,13 @@ describe("Workers AI through the AI binding", () => {
     const body = await res.text();
     const chunks = [...body.matchAll(/^data: (.*)$/gm)].map((m) => m[1] ?? "");
     expect(chunks.at(-1)).toBe("[DONE]");
-    const parsed = chunks
-      .slice(0, -1)
-      .map(
-        (c) =>
-          JSON.parse(c) as {
-            choices: { delta: { content?: string } }[];
-            usage?: { completion_tokens: number };
-          },
-      );
+    const parsed = chunks.slice(0, -1).map(
+      (c) =>
+        JSON.parse(c) as {
+          choices: { delta: { content?: string } }[];
+          usage?: { completion_tokens: number };
+        },
+    );
     const text = parsed.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? "")).join("");
     const want = recorded();
     expect(text).toBe(want.text);

@@ -1,0 +1,111 @@
+import { splitsPair } from "./detectors/text.ts";
+import type { Detector, Rule } from "./types.ts";
+
+/** Receives each decided piece of a match: a new match, or the next chunk of a running one. */
+export type MatchSink = (start: number, end: number, continued: boolean) => void;
+
+/**
+ * Earliest start whose outcome may still change as text is appended (everything before it is decided), from
+ * what is in the buffer: (A) a start with `length + lookahead` chars after it is decided, since the detector
+ * reads no further; (B) a code unit outside the detector's class settles every start up to it, since no attempt
+ * reads past it. Cost: at most `length + lookahead` code units, from the end.
+ */
+function settledBefore(text: string, detector: Detector, length: number, from: number): number {
+  let settled = text.length - length - detector.lookahead + 1;
+  const inClass = detector.inClass;
+  if (inClass !== undefined) {
+    const low = Math.max(settled, from);
+    for (let q = text.length - Math.max(detector.lookahead, 1); q >= low; q--) {
+      if (!inClass(text.charCodeAt(q))) {
+        settled = q + 1;
+        break;
+      }
+    }
+  }
+  // Never decide half a surrogate pair: `u`-mode patterns see the pair as one character.
+  return splitsPair(text, settled) ? settled - 1 : settled;
+}
+
+/**
+ * Incremental scan of one rule over one channel: keeps the position before which every start is decided and
+ * reports each match exactly once, when no later text could change it. Each call reads only the undecided tail
+ * plus what was appended, so the total cost is linear in the channel's length.
+ */
+export class RuleScanner {
+  /** Absolute offset before which every start is decided for this rule. */
+  from: number;
+  /** Absolute offset where the last match may continue (`continueAt`), or -1. */
+  private contAt = -1;
+  /** Absolute start of the match that may continue. */
+  private matchStart = 0;
+
+  readonly rule: Rule;
+  /** Chars after a start the scanner waits for before deciding it (see `decisionLength`). */
+  private readonly length: number;
+
+  constructor(rule: Rule, length: number, start: number) {
+    this.rule = rule;
+    this.length = length;
+    this.from = start;
+  }
+
+  /** Restarts at `at` as if the text began there (a channel reopened after its end). */
+  reset(at: number): void {
+    this.from = at;
+    this.contAt = -1;
+  }
+
+  /**
+   * Scans `text` (the channel's buffer, starting at absolute offset `base`) for newly decided matches.
+   * `eof`: nothing more will be appended, so everything is decided. Returns the code units searched.
+   */
+  scan(text: string, base: number, eof: boolean, sink: MatchSink): number {
+    const detector = this.rule.detector;
+    let from = this.from - base;
+    const searched = text.length - from;
+    const settled = eof ? text.length : settledBefore(text, detector, this.length, from);
+    // First start at or after `lo` whose outcome may change; cached, since the buffer does not change here.
+    let viableLo = -1;
+    let viable = text.length;
+    const firstViable = (lo: number): number => {
+      if (detector.viableAt === undefined) return lo;
+      if (viableLo >= 0 && lo >= viableLo && lo <= viable) return viable;
+      viableLo = lo;
+      viable = text.length;
+      for (let p = lo; p < text.length; p++) {
+        if (!splitsPair(text, p) && detector.viableAt(text, p)) {
+          viable = p;
+          break;
+        }
+      }
+      return viable;
+    };
+
+    for (;;) {
+      if (this.contAt === from + base && detector.continueAt !== undefined) {
+        if (from >= settled) break;
+        const next = detector.continueAt(text, from, from + base - this.matchStart);
+        if (next !== undefined && next.end > from) {
+          sink(from + base, next.end + base, true);
+          from = next.end;
+          this.contAt = next.terminal === true ? -1 : from + base;
+          continue;
+        }
+        this.contAt = -1;
+      }
+      const m = detector.find(text, from);
+      const lo = Math.max(from, settled);
+      if (m !== undefined && (m.start < lo || m.start < firstViable(lo))) {
+        sink(m.start + base, m.end + base, false);
+        from = m.end;
+        this.matchStart = m.start + base;
+        this.contAt = detector.continueAt === undefined ? -1 : from + base;
+        continue;
+      }
+      from = eof ? text.length : firstViable(lo);
+      break;
+    }
+    this.from = from + base;
+    return searched;
+  }
+}

@@ -1,0 +1,94 @@
+import type { GatewayConfig } from "../config.ts";
+import { GatewayError } from "../errors.ts";
+import type { StreamState } from "../pipeline/stream-state.ts";
+import { TranslateStage } from "../pipeline/translate-stage.ts";
+import { ERROR_CODE } from "../protocol.ts";
+import type { FormatName } from "../upstream/format.ts";
+import { FORMATS } from "../upstream/formats.ts";
+import { TRANSLATORS } from "../upstream/models.ts";
+import { type ApiFamily, requireProvider } from "../upstream/providers.ts";
+import type { ChunkIdentity } from "../upstream/translator.ts";
+import { type OpenExchange, openExchange, streamResponse } from "./stream-response.ts";
+
+/**
+ * Everything needed to run one upstream exchange, as plain data: a route builds it, then it runs
+ * either here or inside the stream's Durable Object (which rebuilds providers from its own config,
+ * so no key ever travels or is stored).
+ */
+export interface StreamPlan {
+  readonly provider: string;
+  /** `native` or `unified`, for analytics and status. */
+  readonly route: string;
+  /** The model as the client named it. */
+  readonly model: string;
+  readonly path: string;
+  readonly body: string;
+  /** Format-specific request headers (never credentials). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The format the client receives. */
+  readonly format: FormatName;
+  readonly stream: boolean;
+  /** Present when the provider's format is translated into OpenAI chunks. */
+  readonly translate?: { readonly family: ApiFamily; readonly identity: ChunkIdentity };
+}
+
+/** The translate stage a plan needs, if any. */
+export function translateStage(plan: StreamPlan, state: StreamState): TranslateStage | undefined {
+  if (plan.translate === undefined) return undefined;
+  const translator = TRANSLATORS[plan.translate.family];
+  return new TranslateStage(translator.createStream(plan.translate.identity), FORMATS[plan.format], state);
+}
+
+/** Sends a plan's request upstream on behalf of `request` (whose allow-listed headers are forwarded). */
+export function openPlan(plan: StreamPlan, request: Request, config: GatewayConfig): Promise<OpenExchange> {
+  return openExchange({
+    request,
+    config,
+    provider: requireProvider(config.providers, plan.provider),
+    path: plan.path,
+    body: plan.body,
+    headers: plan.headers,
+  });
+}
+
+/** Answers a non-streaming exchange: passthrough for native routes, translated JSON for the unified one. */
+export async function jsonResponse(plan: StreamPlan, x: OpenExchange): Promise<Response> {
+  if (plan.translate === undefined) {
+    x.headers.set("content-type", x.upstream.headers.get("content-type") ?? "application/json");
+    return new Response(x.upstream.body, { status: x.upstream.status, headers: x.headers });
+  }
+  if (plan.stream) {
+    await x.upstream.body?.cancel();
+    throw new GatewayError(
+      502,
+      ERROR_CODE.upstreamError,
+      `provider "${plan.provider}" did not answer with a stream`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = await x.upstream.json();
+  } catch {
+    throw new GatewayError(
+      502,
+      ERROR_CODE.upstreamError,
+      `provider "${plan.provider}" sent a response that is not JSON`,
+    );
+  }
+  x.headers.set("content-type", "application/json");
+  const translator = TRANSLATORS[plan.translate.family];
+  return new Response(JSON.stringify(translator.translateResponse(json, plan.translate.identity)), {
+    headers: x.headers,
+  });
+}
+
+/** Runs a plan with the client connected directly: no stream id, no resume. */
+export async function runDirect(
+  plan: StreamPlan,
+  request: Request,
+  config: GatewayConfig,
+): Promise<Response> {
+  const x = await openPlan(plan, request, config);
+  if (!plan.stream || !x.isStream) return jsonResponse(plan, x);
+  return streamResponse(x, FORMATS[plan.format], translateStage(plan, x.state));
+}

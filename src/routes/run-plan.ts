@@ -1,0 +1,33 @@
+import { configFor } from "../config.ts";
+import type { Env } from "../env.ts";
+import { forwardableHeaders } from "../http/upstream-headers.ts";
+import { HEADER } from "../protocol.ts";
+import { newStreamId } from "../resumable/stream-id.ts";
+import { STREAM_OBJECT } from "../resumable/wire.ts";
+import { requireProvider } from "../upstream/providers.ts";
+import { runDirect, type StreamPlan } from "./plan.ts";
+import { requireKey } from "./stream-response.ts";
+
+/** The principal a stream belongs to. Until gateway keys land every caller is the same one. */
+export function principalOf(_request: Request): string {
+  return "anonymous";
+}
+
+/**
+ * Runs a plan: streaming answers go through a fresh Durable Object (resumable by id) unless turned
+ * off by configuration or by the request (`x-resumable: false`); everything else runs directly.
+ */
+export async function runPlan(plan: StreamPlan, request: Request, env: Env): Promise<Response> {
+  const config = configFor(env);
+  requireKey(requireProvider(config.providers, plan.provider));
+  const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
+  if (!plan.stream || optOut || !config.resumable || env.STREAMS === undefined)
+    return runDirect(plan, request, config);
+  const streamId = newStreamId();
+  const stub = env.STREAMS.get(env.STREAMS.idFromName(streamId));
+  return stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
+    method: "POST",
+    headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
+    body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
+  });
+}

@@ -1,0 +1,62 @@
+import type { Env } from "../env.ts";
+import { GatewayError } from "../errors.ts";
+import { ERROR_CODE, HEADER } from "../protocol.ts";
+import { isStreamId } from "../resumable/stream-id.ts";
+import { STREAM_OBJECT } from "../resumable/wire.ts";
+import { principalOf } from "./run-plan.ts";
+
+/** Event numbers are small non-negative integers; anything else is a malformed cursor. */
+const CURSOR = /^\d{1,15}$/;
+
+function streamNotFound(): GatewayError {
+  return new GatewayError(
+    404,
+    ERROR_CODE.streamNotFound,
+    "no stream with this id (unknown, expired or not yours)",
+  );
+}
+
+/** The cursor from `Last-Event-ID` (what EventSource sends on reconnect, so it wins) or `?last_event_id=`. */
+function cursorOf(request: Request): number {
+  const raw =
+    request.headers.get(HEADER.lastEventId) ?? new URL(request.url).searchParams.get("last_event_id");
+  if (raw === null || raw === "") return 0;
+  if (!CURSOR.test(raw.trim())) {
+    throw new GatewayError(
+      400,
+      ERROR_CODE.invalidCursor,
+      `Last-Event-ID must be an event number (a non-negative integer), got "${raw.slice(0, 32)}${raw.length > 32 ? "…" : ""}"`,
+    );
+  }
+  return Number(raw.trim());
+}
+
+function objectFor(env: Env, id: string): DurableObjectStub {
+  if (env.STREAMS === undefined || !isStreamId(id)) throw streamNotFound();
+  return env.STREAMS.get(env.STREAMS.idFromName(id));
+}
+
+function call(request: Request, env: Env, id: string, op: string, method = "GET"): Promise<Response> {
+  return objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${op}`, {
+    method,
+    headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
+  });
+}
+
+/** `GET /v1/streams/{id}`: replays every event after the cursor, then follows live until the end. */
+export function handleResume(request: Request, env: Env, id: string): Promise<Response> {
+  const after = cursorOf(request);
+  return objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.read}?after=${after}`, {
+    headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
+  });
+}
+
+/** `DELETE /v1/streams/{id}`: stops the generation; readers get a final cancelled event. */
+export function handleCancel(request: Request, env: Env, id: string): Promise<Response> {
+  return call(request, env, id, STREAM_OBJECT.cancel, "POST");
+}
+
+/** `GET /v1/streams/{id}/status`: state, event count, times, model. */
+export function handleStatus(request: Request, env: Env, id: string): Promise<Response> {
+  return call(request, env, id, STREAM_OBJECT.status);
+}

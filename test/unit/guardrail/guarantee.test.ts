@@ -1,0 +1,173 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type GuardrailConfig, scanText } from "../../../src/guardrail/index.ts";
+import type { TextPart } from "../../../src/upstream/format.ts";
+import {
+  config,
+  cut,
+  docArb,
+  eventsOf,
+  everything,
+  run,
+  SECRET_TEMPLATES,
+  type TestEvent,
+} from "./support.ts";
+
+const DEFAULTS = config();
+const ALL_REDACT = config(everything("redact"));
+const CONFIGS: [string, GuardrailConfig][] = [
+  ["default rules", DEFAULTS],
+  ["every rule redacting", ALL_REDACT],
+];
+
+/** A document holding one of every secret kind, set in prose. */
+const EVERY_KIND = Object.values(SECRET_TEMPLATES)
+  .map((template, i) => `item ${i}: ${template(i + 3)} ok`)
+  .join("\n");
+
+/** Secrets a config redacts (or blocks) in `text`, by the whole-text reference. */
+function protectedTexts(cfg: GuardrailConfig, text: string): string[] {
+  const held = new Set(cfg.rules.filter((r) => r.action !== "flag").map((r) => r.name));
+  return scanText(cfg, text, "ref")
+    .verdicts.filter((v) => held.has(v.rule))
+    .map((v) => text.slice(v.start, v.end));
+}
+
+/** Checks one finished, unblocked run against the whole-text reference of each channel. */
+function expectGuarantee(
+  cfg: GuardrailConfig,
+  events: readonly TestEvent[],
+  texts: ReadonlyMap<string, string>,
+) {
+  const result = run(cfg, events);
+  expect(result.block).toBeUndefined();
+  // Every event comes out exactly once, in arrival order, text-less ones included.
+  expect(result.released.map((r) => r.id)).toEqual(events.map((e) => e.id));
+  for (const [channel, text] of texts) {
+    const output = result.output.get(channel) ?? "";
+    expect(output).toBe(scanText(cfg, text, channel).redacted);
+    for (const secret of protectedTexts(cfg, text)) expect(output.includes(secret)).toBe(false);
+  }
+  expect(result.core.stats.maxUndecidedChars).toBeLessThanOrEqual(cfg.window.chars);
+  return result;
+}
+
+describe("enforce: no character of a redacted match is released, however the text is split", () => {
+  for (const [name, cfg] of CONFIGS) {
+    it(`${name}: splitting a document with every kind of secret at each single boundary`, () => {
+      expect(protectedTexts(cfg, EVERY_KIND).length).toBeGreaterThanOrEqual(9);
+      for (let k = 0; k <= EVERY_KIND.length; k++) {
+        const events = eventsOf([EVERY_KIND.slice(0, k), EVERY_KIND.slice(k)]);
+        expectGuarantee(cfg, events, new Map([["c0/content", EVERY_KIND]]));
+      }
+    });
+
+    it(`${name}: one char per event`, () => {
+      const result = expectGuarantee(cfg, eventsOf([...EVERY_KIND]), new Map([["c0/content", EVERY_KIND]]));
+      // One char per event on one channel: the events held back are exactly the undecided chars.
+      expect(Math.max(...result.backlog)).toBeLessThanOrEqual(cfg.window.chars);
+    });
+
+    it(`${name}: random documents split at random boundaries`, () => {
+      fc.assert(
+        fc.property(docArb, fc.array(fc.nat(), { maxLength: 40 }), (doc, cuts) => {
+          expectGuarantee(cfg, eventsOf(cut(doc.text, cuts)), new Map([["c0/content", doc.text]]));
+          const output = run(cfg, eventsOf(cut(doc.text, cuts))).output.get("c0/content") ?? "";
+          for (const secret of doc.secrets) {
+            if (protectedTexts(cfg, secret).length > 0) expect(output.includes(secret)).toBe(false);
+          }
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it(`${name}: random documents one char per event`, () => {
+      fc.assert(
+        fc.property(docArb, (doc) => {
+          expectGuarantee(cfg, eventsOf([...doc.text]), new Map([["c0/content", doc.text]]));
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+
+  it("channels interleaved in any order stay independent, and text-less events keep their place", () => {
+    // Schedule: 0 = next piece of channel A, 1 = of B, 2 = an event without text, 3 = A and B in one event.
+    const scheduleArb = fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 80 });
+    const cutsArb = fc.array(fc.nat(), { maxLength: 30 });
+    fc.assert(
+      fc.property(docArb, docArb, cutsArb, cutsArb, scheduleArb, (a, b, cutsA, cutsB, schedule) => {
+        const pieces = { a: cut(a.text, cutsA), b: cut(b.text, cutsB) };
+        const events: TestEvent[] = [];
+        const take = (which: "a" | "b", channel: string): TextPart[] => {
+          const text = pieces[which].shift();
+          return text === undefined ? [] : [{ channel, text }];
+        };
+        const add = (parts: TextPart[]) => events.push({ id: events.length, parts });
+        for (const step of schedule) {
+          if (step === 0) add(take("a", "c0/content"));
+          else if (step === 1) add(take("b", "c0/tool0/args"));
+          else if (step === 2) add([]);
+          else add([...take("a", "c0/content"), ...take("b", "c0/tool0/args")]);
+        }
+        while (pieces.a.length > 0 || pieces.b.length > 0) {
+          add([...take("b", "c0/tool0/args"), ...take("a", "c0/content")]);
+        }
+        const texts = new Map([
+          ["c0/content", a.text],
+          ["c0/tool0/args", b.text],
+        ]);
+        expectGuarantee(ALL_REDACT, events, texts);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("enforce: block", () => {
+  const BLOCK = config({ builtins: { aws_access_key_id: "block", email: "redact" } });
+  const key = SECRET_TEMPLATES.aws_access_key_id?.(5) ?? "";
+
+  it("never releases the blocked match or anything after it, however the text is split", () => {
+    fc.assert(
+      fc.property(docArb, docArb, fc.array(fc.nat(), { maxLength: 40 }), (pre, post, cuts) => {
+        const text = `${pre.text} ${key} ${post.text}`;
+        const reference = scanText(BLOCK, text, "c0/content");
+        const blockAt = reference.block?.start ?? -1;
+        expect(reference.block?.rule).toBe("aws_access_key_id");
+        const events = eventsOf(cut(text, cuts));
+        const result = run(BLOCK, events);
+        expect(result.block).toBe("aws_access_key_id");
+        // Released: a prefix of the events, all ending before the block's first char.
+        const ids = result.released.map((r) => r.id);
+        expect(ids).toEqual(ids.map((_, i) => i));
+        const releasedChars = events
+          .slice(0, ids.length)
+          .reduce((n, e) => n + (e.parts[0]?.text.length ?? 0), 0);
+        expect(releasedChars).toBeLessThanOrEqual(blockAt);
+        const output = result.output.get("c0/content") ?? "";
+        expect(reference.redacted.startsWith(output)).toBe(true);
+        expect(output.includes(key)).toBe(false);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("observe mode", () => {
+  const OBSERVE = config(everything("redact"), "observe");
+
+  it("releases every event at once and unchanged, still recording verdicts", () => {
+    fc.assert(
+      fc.property(docArb, fc.array(fc.nat(), { maxLength: 40 }), (doc, cuts) => {
+        const events = eventsOf(cut(doc.text, cuts));
+        const result = run(OBSERVE, events);
+        expect(result.backlog.every((n) => n === 0)).toBe(true);
+        expect(result.released.every((r) => r.heldFor === 0)).toBe(true);
+        expect(result.output.get("c0/content") ?? "").toBe(doc.text);
+        expect(result.core.verdicts).toEqual(scanText(OBSERVE, doc.text, "c0/content").verdicts);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
