@@ -27,6 +27,8 @@ export default defineConfig({
           DEMO_FIRST_TOKEN_MS: "0",
           DEMO_TOKEN_INTERVAL_MS: "0",
           MAX_BODY_BYTES: "4096",
+          // Short retention so a test can see the alarm delete a finished stream.
+          STREAM_TTL_SECONDS: "1",
         },
         outboundService: outbound,
       },

@@ -9,9 +9,13 @@ interface Redaction {
   readonly order: number;
 }
 
-/** Sort order of pending redactions: by start, longer first, then rule order. */
+/**
+ * Sort order of pending redactions: by start; at one start, a continuation first (it extends the region ending
+ * there, after which the others overlap it and join too), then longer first, then rule order.
+ */
 function before(a: Redaction, b: Redaction): boolean {
   if (a.start !== b.start) return a.start < b.start;
+  if (a.joins !== b.joins) return a.joins;
   if (a.end !== b.end) return a.end > b.end;
   return a.order < b.order;
 }
@@ -51,6 +55,12 @@ export class Redactor {
     let p = at;
     let i = 0;
     while (p < end) {
+      // Absorb what the written region reaches: it may have grown (a late overlapping match) since these queued.
+      for (let r = this.pending[i]; r !== undefined; r = this.pending[i]) {
+        if (r.start > this.regionEnd || (r.start === this.regionEnd && !r.joins)) break;
+        this.regionEnd = Math.max(this.regionEnd, r.end);
+        i++;
+      }
       if (p < this.regionEnd) {
         p = Math.min(this.regionEnd, end);
         continue;
@@ -63,12 +73,6 @@ export class Redactor {
       out += text.slice(p - at, next.start - at) + next.mask;
       this.regionEnd = next.end;
       i++;
-      // Absorb whatever overlaps the region (or continues it) into it.
-      for (let r = this.pending[i]; r !== undefined; r = this.pending[i]) {
-        if (r.start > this.regionEnd || (r.start === this.regionEnd && !r.joins)) break;
-        this.regionEnd = Math.max(this.regionEnd, r.end);
-        i++;
-      }
       p = next.start;
     }
     if (i > 0) this.pending.splice(0, i);

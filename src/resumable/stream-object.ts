@@ -116,7 +116,6 @@ export class StreamObject extends DurableObject<Env> {
     const session = new StreamSession(this.#store, format, config.streamLimits, Date.now, (outcome) =>
       this.#finished(outcome),
     );
-    session.abortUpstream = (reason) => x.abort.abort(reason);
     this.#session = session;
     const items = buildItems({
       body: x.upstream.body,
@@ -126,7 +125,13 @@ export class StreamObject extends DurableObject<Env> {
       translate: translateStage(plan, x.state),
     });
     const body = session.reader(0);
-    void this.#pump(items, session, x.state);
+    const reader = items.getReader();
+    // Ending early (cancel, limits) stops the upstream at once, not at its next token.
+    session.abortUpstream = (reason) => {
+      x.abort.abort(reason);
+      reader.cancel(reason).catch(() => {});
+    };
+    void this.#pump(reader, session, x.state);
     await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
     for (const [k, v] of Object.entries(SSE_RESPONSE_HEADERS)) x.headers.set(k, v);
     x.headers.set(HEADER.streamId, spec.streamId);
@@ -134,17 +139,17 @@ export class StreamObject extends DurableObject<Env> {
   }
 
   /** Reads the pipeline to its end whether or not anyone is listening. */
-  async #pump(items: ReadableStream<StreamItem>, session: StreamSession, state: StreamState): Promise<void> {
-    const reader = items.getReader();
+  async #pump(
+    reader: ReadableStreamDefaultReader<StreamItem>,
+    session: StreamSession,
+    state: StreamState,
+  ): Promise<void> {
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         session.append(value.ev);
-        if (!session.live) {
-          await reader.cancel("stream ended");
-          return;
-        }
+        if (!session.live) return;
       }
       session.end(state.upstreamOutcome());
     } catch {
@@ -261,6 +266,8 @@ export class StreamObject extends DurableObject<Env> {
     if (now >= expires) {
       this.#session = undefined;
       await this.#store.deleteAll();
+      // deleteAll drops the tables too: recreate them empty so the id now answers 404, not a SQL error.
+      migrate(this.ctx.storage.sql);
     } else await this.ctx.storage.setAlarm(expires);
   }
 }

@@ -25,9 +25,22 @@ export async function runPlan(plan: StreamPlan, request: Request, env: Env): Pro
     return runDirect(plan, request, config);
   const streamId = newStreamId();
   const stub = env.STREAMS.get(env.STREAMS.idFromName(streamId));
-  return stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
+  const res = await stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
     method: "POST",
     headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
     body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
   });
+  return detachOnDisconnect(res, request);
+}
+
+/**
+ * Relays a stream object's response so that a client disconnect reaches the object: the reader is
+ * cancelled there (the generation goes on, stored), instead of the object queueing events for a
+ * client that is gone and holding the request open.
+ */
+export function detachOnDisconnect(res: Response, request: Request): Response {
+  if (res.body === null) return res;
+  const relay = new TransformStream<Uint8Array, Uint8Array>();
+  res.body.pipeTo(relay.writable, { signal: request.signal }).catch(() => {});
+  return new Response(relay.readable, res);
 }

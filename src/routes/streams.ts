@@ -3,7 +3,7 @@ import { GatewayError } from "../errors.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
 import { isStreamId } from "../resumable/stream-id.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
-import { principalOf } from "./run-plan.ts";
+import { detachOnDisconnect, principalOf } from "./run-plan.ts";
 
 /** Event numbers are small non-negative integers; anything else is a malformed cursor. */
 const CURSOR = /^\d{1,15}$/;
@@ -44,11 +44,12 @@ function call(request: Request, env: Env, id: string, op: string, method = "GET"
 }
 
 /** `GET /v1/streams/{id}`: replays every event after the cursor, then follows live until the end. */
-export function handleResume(request: Request, env: Env, id: string): Promise<Response> {
+export async function handleResume(request: Request, env: Env, id: string): Promise<Response> {
   const after = cursorOf(request);
-  return objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.read}?after=${after}`, {
+  const res = await objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.read}?after=${after}`, {
     headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
   });
+  return detachOnDisconnect(res, request);
 }
 
 /** `DELETE /v1/streams/{id}`: stops the generation; readers get a final cancelled event. */

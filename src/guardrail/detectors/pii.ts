@@ -38,17 +38,20 @@ export const EMAIL: Detector = {
   },
 };
 
-const PHONE_RE = new RegExp(
-  "(?<![\\w+])(?:" +
+/** A phone number's body, anchored; the boundaries and digit count are checked in code (see `PHONE`). */
+const PHONE_BODY = new RegExp(
+  "^(?:" +
     // International: +country code, then up to six groups (digit count checked below).
     "\\+[1-9]\\d{0,2}[ .-]?(?:\\(\\d{1,4}\\)[ .-]?)?\\d{1,4}(?:[ .-]?\\d{1,4}){1,5}" +
     // North American: (555) 123-4567, 555-123-4567, 555.123.4567, +1 555 123 4567 (separators required).
     "|(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}" +
-    ")(?!\\w)",
-  "g",
+    ")",
 );
+const PHONE_START = /(?<![\w+])[0-9(+]/g;
+const PHONE_MAX = 5 + 7 + 4 + 5 * 5;
 const startsPhone = asciiClass("0-9(+");
 const wordOrPlus = asciiClass("A-Za-z0-9_+");
+const isWord = asciiClass("A-Za-z0-9_");
 
 function phoneDigits(text: string, start: number, end: number): boolean {
   let n = 0;
@@ -57,17 +60,41 @@ function phoneDigits(text: string, start: number, end: number): boolean {
 }
 
 /**
+ * Longest phone number at `start`: the greedy body, then shorter ones, until one ends on a word boundary with
+ * a plausible digit count (`+44 20 7946 0958 1234` still yields the number, not nothing). -1 if none.
+ */
+function phoneAt(text: string, start: number): number {
+  let limit = Math.min(text.length, start + PHONE_MAX);
+  while (limit > start) {
+    const m = PHONE_BODY.exec(text.slice(start, limit));
+    if (m === null) return -1;
+    const end = start + m[0].length;
+    if (!isWord(text.charCodeAt(end)) && phoneDigits(text, start, end)) return end;
+    limit = end - 1;
+  }
+  return -1;
+}
+
+/**
  * Phone numbers: international `+...` numbers (8-15 digits) and separated North American numbers. A bare run of
  * ten digits is not flagged (too many order numbers and IDs look like that).
  */
 export const PHONE: Detector = {
   // `+999 (9999) ` + six groups of four with separators.
-  maxLength: 5 + 7 + 4 + 5 * 5,
+  maxLength: PHONE_MAX,
   lookahead: 1,
   lookbehind: 1,
   inClass: asciiClass("0-9 .()+-"),
   find(text: string, from: number): Span | undefined {
-    return findWith(PHONE_RE, text, from, phoneDigits);
+    for (
+      let s = findWith(PHONE_START, text, from);
+      s !== undefined;
+      s = findWith(PHONE_START, text, s.start + 1)
+    ) {
+      const end = phoneAt(text, s.start);
+      if (end > 0) return { start: s.start, end };
+    }
+    return undefined;
   },
   viableAt(text: string, at: number): boolean {
     return startsPhone(text.charCodeAt(at)) && !(at > 0 && wordOrPlus(text.charCodeAt(at - 1)));

@@ -172,6 +172,51 @@ export const docArb = fc
     secrets: pieces.filter((p) => p.kind !== "").map((p) => p.text),
   }));
 
+/** Fragments that glue secrets together or cut them short: heads, separators, PEM lines, accents, emoji. */
+const FRAGMENTS = [
+  SK,
+  "ant-",
+  "proj-",
+  "AKIA",
+  "eyJ",
+  "-----BEGIN ",
+  "RSA ",
+  "PRIVATE KEY-----",
+  "-----END ",
+  "4111",
+  "1111",
+  "+44 ",
+  "(555) ",
+  "123-45-6789",
+  "GB82",
+  "WEST",
+  "Project Falcon",
+  "EMP-123456",
+  "xo" + "xb-",
+  "gh" + "p_",
+  "AI" + "za",
+  "é",
+  "e\u0301",
+  "😀",
+  "aaaaaaaaaa",
+  "==",
+];
+
+/**
+ * Text with no spaces guaranteed: fragments, single characters and whole secrets glued in any order, so
+ * matches touch, overlap and run into each other.
+ */
+export const soupArb = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(...FRAGMENTS),
+      fc.constantFrom(..."aZ09_-. @+/=:\n"),
+      secretArb.map((s) => s.text),
+    ),
+    { maxLength: 40 },
+  )
+  .map((pieces) => pieces.join(""));
+
 /** Cuts `text` at the given offsets (any order, duplicates allowed) into consecutive pieces. */
 export function cut(text: string, offsets: readonly number[]): string[] {
   const points = [...new Set(offsets.map((o) => o % (text.length + 1)))].sort((a, b) => a - b);
@@ -219,9 +264,9 @@ export function run(cfg: GuardrailConfig, events: readonly TestEvent[]): Run {
       const texts = r.texts ?? r.event.parts.map((p) => p.text);
       if (texts.length !== r.event.parts.length) throw new Error("texts and parts differ in length");
       released.push({ id: r.event.id, texts, heldFor: r.heldFor });
-      r.event.parts.forEach((p, i) =>
-        output.set(p.channel, (output.get(p.channel) ?? "") + (texts[i] ?? "")),
-      );
+      r.event.parts.forEach((p, i) => {
+        output.set(p.channel, (output.get(p.channel) ?? "") + (texts[i] ?? ""));
+      });
     }
   };
   events.forEach((event, i) => {

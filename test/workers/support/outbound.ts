@@ -1,3 +1,68 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** Models of scripted streams whose upstream request was cancelled (the connection closed early). */
+const cancelled = new Set<string>();
+
+const encoder = new TextEncoder();
+
+function chunk(i: number): string {
+  return `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"t${i} "},"finish_reason":null}]}\n\n`;
+}
+
+/**
+ * Streams scripted by model name: `fixture:<file>` replays a recording, `slow:<n>:<ms>` sends n tokens
+ * ms apart then [DONE], `hang:<n>` sends n tokens then waits forever, `burst:<n>` sends n tokens at once.
+ */
+function scriptedStream(model: string): ReadableStream<Uint8Array> | undefined {
+  const [kind, a, b] = model.split(":");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onCancel = () => {
+    cancelled.add(model);
+    if (timer !== undefined) clearTimeout(timer);
+  };
+  if (kind === "fixture" && a !== undefined) {
+    const bytes = readFileSync(path.resolve(process.cwd(), "../shared/fixtures/upstream", a));
+    return new ReadableStream({
+      start(c) {
+        c.enqueue(new Uint8Array(bytes));
+        c.close();
+      },
+    });
+  }
+  if (kind === "burst") {
+    const n = Number(a);
+    return new ReadableStream({
+      start(c) {
+        for (let i = 0; i < n; i++) c.enqueue(encoder.encode(chunk(i)));
+        c.enqueue(encoder.encode("data: [DONE]\n\n"));
+        c.close();
+      },
+    });
+  }
+  if (kind === "slow" || kind === "hang") {
+    const n = Number(a);
+    const ms = kind === "slow" ? Number(b) : 5;
+    let i = 0;
+    return new ReadableStream({
+      pull(c) {
+        return new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            if (i < n) c.enqueue(encoder.encode(chunk(i++)));
+            else if (kind === "slow") {
+              c.enqueue(encoder.encode("data: [DONE]\n\n"));
+              c.close();
+            } else return; // hang: never resolve, never close
+            resolve();
+          }, ms);
+        });
+      },
+      cancel: onCancel,
+    });
+  }
+  return undefined;
+}
+
 /**
  * The upstream the in-workerd tests talk to: Miniflare routes every outbound `fetch` of the worker
  * here (in Node). The request's `model` picks the scenario, so a test scripts the upstream through
@@ -5,6 +70,7 @@
  */
 export async function outbound(request: Request): Promise<Response> {
   const url = new URL(request.url);
+  if (url.pathname === "/__log") return Response.json({ cancelled: [...cancelled] });
   const text = await request.text();
   let model = "";
   try {
@@ -36,6 +102,10 @@ export async function outbound(request: Request): Promise<Response> {
         headers: { "content-type": "application/json", "retry-after": "7", "set-cookie": "a=b" },
       },
     );
+  }
+  const scripted = scriptedStream(model);
+  if (scripted !== undefined) {
+    return new Response(scripted, { headers: { "content-type": "text/event-stream" } });
   }
   if (model === "html-error") return new Response("<html>bad gateway</html>", { status: 502 });
   if (model === "sse-basic") {

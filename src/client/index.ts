@@ -1,0 +1,23 @@
+/** The browser client of the streaming gateway: no dependencies, one ESM file once bundled. */
+export { backoffDelay } from "./backoff.ts";
+export {
+  GatewayStreamError,
+  type ReceivedSoFar,
+  StreamAbortedError,
+  StreamInterruptedError,
+} from "./errors.ts";
+export { INTERRUPT_REASON, type InterruptReason } from "./protocol.ts";
+export { type SseMessage, SseReader } from "./sse-reader.ts";
+export { streamChat } from "./stream-chat.ts";
+export type {
+  ChatDelta,
+  ChatResult,
+  ChatStream,
+  ChatUsage,
+  FetchLike,
+  FirstTokenInfo,
+  InterruptionInfo,
+  ResumeInfo,
+  StreamChatOptions,
+  ToolCall,
+} from "./types.ts";

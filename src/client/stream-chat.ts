@@ -1,0 +1,386 @@
+import { ChatAccumulator } from "./accumulator.ts";
+import { backoffDelay, sleep } from "./backoff.ts";
+import { parseData } from "./chunk.ts";
+import { DeltaQueue } from "./delta-queue.ts";
+import { followUpHeaders, postHeaders, streamUrl } from "./endpoints.ts";
+import {
+  GatewayStreamError,
+  type ReceivedSoFar,
+  StreamAbortedError,
+  StreamInterruptedError,
+} from "./errors.ts";
+import {
+  CLIENT_DEFAULTS,
+  CLIENT_HEADER,
+  INTERRUPT_REASON,
+  type InterruptReason,
+  MEDIA_TYPE,
+} from "./protocol.ts";
+import { discardBody, eventSequence, httpError, isJsonResponse } from "./responses.ts";
+import { type SseMessage, SseReader } from "./sse-reader.ts";
+import type { ChatDelta, ChatResult, ChatStream, FetchLike, StreamChatOptions } from "./types.ts";
+
+/**
+ * Posts a streaming chat request and follows it to `[DONE]`, resuming through
+ * `GET /v1/streams/{id}` with `Last-Event-ID` when the connection breaks.
+ */
+export function streamChat(options: StreamChatOptions): ChatStream {
+  return new ChatStreamRun(options);
+}
+
+// How one connection ended: with the sentinel, or broken (closed early or failed) and resumable.
+type ConnectionEnd = { readonly kind: "done" } | { readonly kind: "broken"; readonly error: unknown };
+
+const DONE: ConnectionEnd = { kind: "done" };
+
+function broken(error: unknown): ConnectionEnd {
+  return { kind: "broken", error };
+}
+
+interface Settle {
+  readonly resolve: (result: ChatResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function deferredResult(): { readonly promise: Promise<ChatResult>; readonly settle: Settle } {
+  // The executor runs synchronously, so the placeholder is replaced before anyone can call it.
+  let settle: Settle = { resolve: () => undefined, reject: () => undefined };
+  const promise = new Promise<ChatResult>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  return { promise, settle };
+}
+
+class ChatStreamRun implements ChatStream {
+  readonly done: Promise<ChatResult>;
+  readonly #options: StreamChatOptions;
+  readonly #fetch: FetchLike;
+  readonly #now: () => number;
+  readonly #queue = new DeltaQueue<ChatDelta>();
+  readonly #answer = new ChatAccumulator();
+  // Aborted by abort(): wakes a backoff sleep so nothing waits on a stream nobody wants.
+  readonly #stop = new AbortController();
+  readonly #settle: Settle;
+  #settled = false;
+  #aborted = false;
+  #connection: AbortController | undefined;
+  #awaitingHeaders = false;
+  #headersAfterAbort: (() => void) | undefined;
+  #cancelled: Promise<void> | undefined;
+  #streamId: string | null = null;
+  #token: string | null = null;
+  #lastEventId = 0;
+  // Set by a resume: its first new event must be lastEventId + 1, or text would silently go missing.
+  #expectNext = false;
+  #events = 0;
+  #resumes = 0;
+  #startedAt = 0;
+  #ttftMs: number | null = null;
+
+  constructor(options: StreamChatOptions) {
+    this.#options = options;
+    // Called through a closure: a browser's fetch throws "Illegal invocation" when detached from window.
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#now = options.now ?? (() => performance.now());
+    const { promise, settle } = deferredResult();
+    this.done = promise;
+    this.#settle = settle;
+    // Callers who only iterate get the error from the iterator; this keeps the same rejection of
+    // `done` from also being reported as unhandled. Awaiting `done` still sees it.
+    this.done.catch(() => undefined);
+    const signal = options.signal;
+    if (signal?.aborted) {
+      void this.abort();
+      return;
+    }
+    signal?.addEventListener("abort", this.#onSignal, { once: true });
+    this.#run().then(
+      (result) => this.#succeed(result),
+      (error: unknown) => this.#fail(error, true),
+    );
+  }
+
+  /** The gateway's stream id, once the response headers arrived. */
+  get streamId(): string | null {
+    return this.#streamId;
+  }
+
+  /** Iterates the deltas; only one iterator per stream. */
+  [Symbol.asyncIterator](): AsyncIterator<ChatDelta> {
+    return this.#queue[Symbol.asyncIterator]();
+  }
+
+  /** Stops reading and cancels the generation on the gateway; resolves once the DELETE was answered or failed. */
+  abort(): Promise<void> {
+    if (this.#settled) return this.#cancelled ?? Promise.resolve();
+    this.#aborted = true;
+    this.#fail(new StreamAbortedError(this.#received()), false);
+    this.#stop.abort();
+    const connection = this.#connection;
+    if (this.#awaitingHeaders && this.#streamId === null) {
+      // The POST is in flight and only its headers name the stream: keep it open until they come
+      // (bounded), so the DELETE can stop a generation that would otherwise run on unread.
+      const timer = setTimeout(() => connection?.abort(), CLIENT_DEFAULTS.abortHeadersWaitMs);
+      this.#cancelled = new Promise((resolve) => {
+        this.#headersAfterAbort = () => {
+          clearTimeout(timer);
+          connection?.abort();
+          resolve(this.#cancelRemote());
+        };
+      });
+      return this.#cancelled;
+    }
+    connection?.abort();
+    this.#cancelled = this.#cancelRemote();
+    return this.#cancelled;
+  }
+
+  /** Cuts the current connection as a network drop would; the stream then resumes. */
+  interrupt(): void {
+    if (!this.#settled) this.#connection?.abort();
+  }
+
+  readonly #onSignal = (): void => {
+    void this.abort();
+  };
+
+  async #run(): Promise<ChatResult> {
+    const retries = this.#options.retries ?? CLIENT_DEFAULTS.retries;
+    const baseMs = this.#options.backoffMs ?? CLIENT_DEFAULTS.backoffMs;
+    const maxMs = this.#options.maxBackoffMs ?? CLIENT_DEFAULTS.maxBackoffMs;
+    const wait = this.#options.sleep ?? sleep;
+    const random = this.#options.random ?? Math.random;
+    let failures = 0;
+    this.#startedAt = this.#now();
+    let end = await this.#post();
+    for (;;) {
+      if (end.kind === "done") return this.#result();
+      const streamId = this.#streamId;
+      if (streamId === null) throw this.#interrupted(INTERRUPT_REASON.noStreamId, end.error);
+      if (failures >= retries) throw this.#interrupted(INTERRUPT_REASON.retriesExhausted, end.error);
+      const delayMs = backoffDelay(failures, baseMs, maxMs, random);
+      failures++;
+      this.#options.onInterruption?.({
+        streamId,
+        attempt: failures,
+        delayMs,
+        lastEventId: this.#lastEventId,
+        receivedCharacters: this.#answer.characters,
+        receivedEvents: this.#events,
+        error: end.error,
+      });
+      await wait(delayMs, this.#stop.signal);
+      this.#throwIfAborted();
+      const eventsBefore = this.#events;
+      end = await this.#resume(streamId);
+      // Progress renews the budget: a flaky network that keeps delivering must still finish.
+      if (this.#events > eventsBefore) failures = 0;
+    }
+  }
+
+  async #post(): Promise<ConnectionEnd> {
+    const controller = this.#open();
+    let response: Response;
+    this.#awaitingHeaders = true;
+    try {
+      response = await this.#fetch(this.#options.url, {
+        method: "POST",
+        headers: postHeaders(this.#options.headers),
+        body: JSON.stringify({ ...this.#options.body, stream: true }),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      this.#headersAfterAbort?.();
+      this.#throwIfAborted();
+      return broken(error);
+    } finally {
+      this.#awaitingHeaders = false;
+    }
+    this.#streamId = response.headers.get(CLIENT_HEADER.streamId);
+    this.#token = response.headers.get(CLIENT_HEADER.resumeToken);
+    if (this.#aborted) {
+      this.#headersAfterAbort?.();
+      this.#throwIfAborted();
+    }
+    // A JSON answer to a streaming request is an error body (or a server that ignored `stream`).
+    if (!response.ok || isJsonResponse(response)) throw await httpError(response);
+    return this.#read(response, controller);
+  }
+
+  async #resume(streamId: string): Promise<ConnectionEnd> {
+    const controller = this.#open();
+    const headers = followUpHeaders(this.#options.headers, MEDIA_TYPE.eventStream);
+    // No cursor means "from the start", which is what a client that saw no event needs.
+    if (this.#lastEventId > 0) headers.set(CLIENT_HEADER.lastEventId, String(this.#lastEventId));
+    let response: Response;
+    try {
+      response = await this.#fetch(streamUrl(this.#options.url, streamId, this.#token), {
+        method: "GET",
+        headers,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      this.#throwIfAborted();
+      return broken(error);
+    }
+    this.#throwIfAborted();
+    if (response.status === 404 || response.status === 400) {
+      discardBody(response);
+      const reason = response.status === 404 ? INTERRUPT_REASON.notFound : INTERRUPT_REASON.badCursor;
+      throw this.#interrupted(reason, undefined);
+    }
+    if (!response.ok) {
+      discardBody(response);
+      return broken(new Error(`Resume answered HTTP ${response.status}`));
+    }
+    this.#resumes++;
+    this.#expectNext = true;
+    this.#options.onResume?.({ streamId, lastEventId: this.#lastEventId, resumes: this.#resumes });
+    return this.#read(response, controller);
+  }
+
+  #open(): AbortController {
+    const controller = new AbortController();
+    this.#connection = controller;
+    return controller;
+  }
+
+  async #read(response: Response, controller: AbortController): Promise<ConnectionEnd> {
+    const body = response.body;
+    if (body === null) return broken(new Error("The response has no body"));
+    const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader();
+    const parser = new SseReader();
+    try {
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          this.#throwIfAborted();
+          return broken(error);
+        }
+        this.#throwIfAborted();
+        if (chunk.done) break;
+        for (const message of parser.push(chunk.value)) if (this.#handle(message)) return DONE;
+      }
+      // Ended without `[DONE]`: an event cut before its blank line is dropped here, never half-applied.
+      parser.end();
+      return broken(undefined);
+    } finally {
+      // Whatever ended this connection (sentinel, final error, abort), stop the network read.
+      controller.abort();
+      reader.cancel().catch(() => undefined);
+    }
+  }
+
+  /** Applies one SSE message; true when it was the `[DONE]` sentinel. */
+  #handle(message: SseMessage): boolean {
+    const sequence = eventSequence(message.id);
+    if (sequence !== null) {
+      // A replay may start before the cursor (or repeat it): everything up to it is already applied.
+      if (sequence <= this.#lastEventId) return false;
+      if (false) {
+        throw this.#interrupted(INTERRUPT_REASON.gap, undefined);
+      }
+      this.#expectNext = false;
+      this.#lastEventId = sequence;
+    }
+    this.#events++;
+    const parsed = parseData(message.data);
+    switch (parsed.kind) {
+      case "done":
+        return true;
+      case "error":
+        throw new GatewayStreamError(parsed, null, this.#answer.partialText());
+      case "invalid":
+        // Named events are not OpenAI chunks (a server's own pings); an unnamed one must be.
+        if (message.event !== "message") return false;
+        throw new GatewayStreamError(
+          {
+            message: "The stream sent an event that is not an OpenAI chunk",
+            code: "invalid_chunk",
+            type: null,
+          },
+          null,
+          this.#answer.partialText(),
+        );
+      case "chunk":
+        for (const delta of parsed.deltas) this.#emit(delta);
+        if (parsed.finishReason !== null) this.#answer.finish(parsed.finishReason);
+        if (parsed.usage !== null) {
+          this.#answer.usage(parsed.usage);
+          this.#options.onUsage?.(parsed.usage);
+        }
+        return false;
+    }
+  }
+
+  #emit(delta: ChatDelta): void {
+    this.#answer.add(delta);
+    // Reasoning is not the answer: TTFT measures when the reader first sees answer tokens.
+    if (this.#ttftMs === null && delta.type !== "reasoning") {
+      this.#ttftMs = this.#now() - this.#startedAt;
+      this.#options.onFirstToken?.({ ttftMs: this.#ttftMs });
+    }
+    this.#queue.push(delta);
+  }
+
+  #result(): ChatResult {
+    const result = this.#answer.result({
+      ttftMs: this.#ttftMs,
+      resumes: this.#resumes,
+      streamId: this.#streamId,
+      events: this.#events,
+    });
+    this.#options.onDone?.(result);
+    return result;
+  }
+
+  async #cancelRemote(): Promise<void> {
+    const streamId = this.#streamId;
+    if (streamId === null) return;
+    try {
+      const response = await this.#fetch(streamUrl(this.#options.url, streamId, this.#token), {
+        method: "DELETE",
+        headers: followUpHeaders(this.#options.headers, MEDIA_TYPE.json),
+      });
+      discardBody(response);
+    } catch {
+      // Best effort: the caller already stopped reading, and the gateway's TTL ends the stream anyway.
+    }
+  }
+
+  #throwIfAborted(): void {
+    if (this.#aborted) throw new StreamAbortedError(this.#received());
+  }
+
+  #interrupted(reason: InterruptReason, cause: unknown): StreamInterruptedError {
+    return new StreamInterruptedError(reason, this.#received(), cause);
+  }
+
+  #received(): ReceivedSoFar {
+    return {
+      streamId: this.#streamId,
+      lastEventId: this.#lastEventId,
+      receivedCharacters: this.#answer.characters,
+      receivedEvents: this.#events,
+      partialText: this.#answer.partialText(),
+    };
+  }
+
+  #succeed(result: ChatResult): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#options.signal?.removeEventListener("abort", this.#onSignal);
+    this.#queue.close();
+    this.#settle.resolve(result);
+  }
+
+  #fail(error: unknown, drain: boolean): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#options.signal?.removeEventListener("abort", this.#onSignal);
+    this.#queue.fail(error, drain);
+    this.#settle.reject(error);
+  }
+}
