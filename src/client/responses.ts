@@ -2,14 +2,6 @@ import { parseData } from "./chunk.ts";
 import { GatewayStreamError } from "./errors.ts";
 import { CLIENT_HEADER, MEDIA_TYPE } from "./protocol.ts";
 
-// The gateway numbers events 1, 2, 3...; anything else cannot be compared, so it is not a cursor.
-const SEQUENCE = /^[0-9]{1,15}$/;
-
-/** The event's sequence number from its `id:` field, or null when it has none usable. */
-export function eventSequence(id: string | undefined): number | null {
-  return id !== undefined && SEQUENCE.test(id) ? Number(id) : null;
-}
-
 /** True when the response is JSON, which a streaming request only gets as an error. */
 export function isJsonResponse(response: Response): boolean {
   return (response.headers.get(CLIENT_HEADER.contentType) ?? "").includes(MEDIA_TYPE.json);

@@ -1,6 +1,7 @@
 import { ChatAccumulator } from "./accumulator.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
 import { parseData } from "./chunk.ts";
+import { broken, type ConnectionEnd, readConnection } from "./connection.ts";
 import { DeltaQueue } from "./delta-queue.ts";
 import { followUpHeaders, postHeaders, streamUrl } from "./endpoints.ts";
 import {
@@ -9,6 +10,7 @@ import {
   StreamAbortedError,
   StreamInterruptedError,
 } from "./errors.ts";
+import { EventCursor } from "./event-cursor.ts";
 import {
   CLIENT_DEFAULTS,
   CLIENT_HEADER,
@@ -16,8 +18,8 @@ import {
   type InterruptReason,
   MEDIA_TYPE,
 } from "./protocol.ts";
-import { discardBody, eventSequence, httpError, isJsonResponse } from "./responses.ts";
-import { type SseMessage, SseReader } from "./sse-reader.ts";
+import { discardBody, httpError, isJsonResponse } from "./responses.ts";
+import type { SseMessage } from "./sse-reader.ts";
 import type { ChatDelta, ChatResult, ChatStream, FetchLike, StreamChatOptions } from "./types.ts";
 
 /**
@@ -26,15 +28,6 @@ import type { ChatDelta, ChatResult, ChatStream, FetchLike, StreamChatOptions } 
  */
 export function streamChat(options: StreamChatOptions): ChatStream {
   return new ChatStreamRun(options);
-}
-
-// How one connection ended: with the sentinel, or broken (closed early or failed) and resumable.
-type ConnectionEnd = { readonly kind: "done" } | { readonly kind: "broken"; readonly error: unknown };
-
-const DONE: ConnectionEnd = { kind: "done" };
-
-function broken(error: unknown): ConnectionEnd {
-  return { kind: "broken", error };
 }
 
 interface Settle {
@@ -69,10 +62,7 @@ class ChatStreamRun implements ChatStream {
   #cancelled: Promise<void> | undefined;
   #streamId: string | null = null;
   #token: string | null = null;
-  #lastEventId = 0;
-  // Set by a resume: its first new event must be lastEventId + 1, or text would silently go missing.
-  #expectNext = false;
-  #events = 0;
+  readonly #cursor = new EventCursor();
   #resumes = 0;
   #startedAt = 0;
   #ttftMs: number | null = null;
@@ -164,17 +154,17 @@ class ChatStreamRun implements ChatStream {
         streamId,
         attempt: failures,
         delayMs,
-        lastEventId: this.#lastEventId,
+        lastEventId: this.#cursor.last,
         receivedCharacters: this.#answer.characters,
-        receivedEvents: this.#events,
+        receivedEvents: this.#cursor.events,
         error: end.error,
       });
       await wait(delayMs, this.#stop.signal);
       this.#throwIfAborted();
-      const eventsBefore = this.#events;
+      const eventsBefore = this.#cursor.events;
       end = await this.#resume(streamId);
       // Progress renews the budget: a flaky network that keeps delivering must still finish.
-      if (this.#events > eventsBefore) failures = 0;
+      if (this.#cursor.events > eventsBefore) failures = 0;
     }
   }
 
@@ -211,7 +201,7 @@ class ChatStreamRun implements ChatStream {
     const controller = this.#open();
     const headers = followUpHeaders(this.#options.headers, MEDIA_TYPE.eventStream);
     // No cursor means "from the start", which is what a client that saw no event needs.
-    if (this.#lastEventId > 0) headers.set(CLIENT_HEADER.lastEventId, String(this.#lastEventId));
+    if (this.#cursor.last > 0) headers.set(CLIENT_HEADER.lastEventId, String(this.#cursor.last));
     let response: Response;
     try {
       response = await this.#fetch(streamUrl(this.#options.url, streamId, this.#token), {
@@ -234,8 +224,8 @@ class ChatStreamRun implements ChatStream {
       return broken(new Error(`Resume answered HTTP ${response.status}`));
     }
     this.#resumes++;
-    this.#expectNext = true;
-    this.#options.onResume?.({ streamId, lastEventId: this.#lastEventId, resumes: this.#resumes });
+    this.#cursor.resumed();
+    this.#options.onResume?.({ streamId, lastEventId: this.#cursor.last, resumes: this.#resumes });
     return this.#read(response, controller);
   }
 
@@ -245,47 +235,22 @@ class ChatStreamRun implements ChatStream {
     return controller;
   }
 
-  async #read(response: Response, controller: AbortController): Promise<ConnectionEnd> {
+  #read(response: Response, controller: AbortController): Promise<ConnectionEnd> {
     const body = response.body;
-    if (body === null) return broken(new Error("The response has no body"));
-    const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader();
-    const parser = new SseReader();
-    try {
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          this.#throwIfAborted();
-          return broken(error);
-        }
-        this.#throwIfAborted();
-        if (chunk.done) break;
-        for (const message of parser.push(chunk.value)) if (this.#handle(message)) return DONE;
-      }
-      // Ended without `[DONE]`: an event cut before its blank line is dropped here, never half-applied.
-      parser.end();
-      return broken(undefined);
-    } finally {
-      // Whatever ended this connection (sentinel, final error, abort), stop the network read.
-      controller.abort();
-      reader.cancel().catch(() => undefined);
-    }
+    if (body === null) return Promise.resolve(broken(new Error("The response has no body")));
+    return readConnection(
+      body,
+      controller,
+      (message) => this.#handle(message),
+      () => this.#throwIfAborted(),
+    );
   }
 
   /** Applies one SSE message; true when it was the `[DONE]` sentinel. */
   #handle(message: SseMessage): boolean {
-    const sequence = eventSequence(message.id);
-    if (sequence !== null) {
-      // A replay may start before the cursor (or repeat it): everything up to it is already applied.
-      if (sequence <= this.#lastEventId) return false;
-      if (false) {
-        throw this.#interrupted(INTERRUPT_REASON.gap, undefined);
-      }
-      this.#expectNext = false;
-      this.#lastEventId = sequence;
-    }
-    this.#events++;
+    const verdict = this.#cursor.accept(message.id);
+    if (verdict === "replayed") return false;
+    if (verdict === "gap") throw this.#interrupted(INTERRUPT_REASON.gap, undefined);
     const parsed = parseData(message.data);
     switch (parsed.kind) {
       case "done":
@@ -330,7 +295,7 @@ class ChatStreamRun implements ChatStream {
       ttftMs: this.#ttftMs,
       resumes: this.#resumes,
       streamId: this.#streamId,
-      events: this.#events,
+      events: this.#cursor.events,
     });
     this.#options.onDone?.(result);
     return result;
@@ -361,9 +326,9 @@ class ChatStreamRun implements ChatStream {
   #received(): ReceivedSoFar {
     return {
       streamId: this.#streamId,
-      lastEventId: this.#lastEventId,
+      lastEventId: this.#cursor.last,
       receivedCharacters: this.#answer.characters,
-      receivedEvents: this.#events,
+      receivedEvents: this.#cursor.events,
       partialText: this.#answer.partialText(),
     };
   }

@@ -43,7 +43,12 @@ export class ChannelScanner {
     this.name = name;
     this.enforce = enforce;
     this.verdicts = verdicts;
-    this.scanners = rules.map((rule) => new RuleScanner(rule, decisionLength(rule, capChars), 0));
+    this.scanners = rules.map(
+      (rule, index) =>
+        new RuleScanner(rule, decisionLength(rule, capChars), 0, (start, end, continued) =>
+          this.record(index, rule, start, end, continued),
+        ),
+    );
     this.holding = enforce ? this.scanners.filter((s) => holdsText(s.rule)) : [];
     this.open = rules.map(() => undefined);
     this.context = Math.max(0, ...rules.map((r) => r.detector.lookbehind));
@@ -80,34 +85,36 @@ export class ChannelScanner {
 
   /** Scans what was appended, records verdicts and redactions, then drops the decided text. */
   scan(): void {
-    this.scanners.forEach((scanner, index) => {
-      const rule = scanner.rule;
-      this.searched += scanner.scan(this.buffer, this.bufferStart, this.finished, (start, end, continued) => {
-        const open = this.open[index];
-        if (continued && open !== undefined) {
-          open.end = end;
-        } else {
-          const verdict = { rule: rule.name, action: rule.action, channel: this.name, start, end };
-          this.open[index] = verdict;
-          this.verdicts.push(verdict);
-        }
-        if (!this.enforce) return;
-        if (rule.action === "redact") this.redactor?.add(start, end, rule.mask, continued, index);
-        else if (
-          rule.action === "block" &&
-          !continued &&
-          (this.block === undefined || start < this.block.start)
-        ) {
-          this.block = { rule: rule.name, channel: this.name, start };
-        }
-      });
-    });
     let keep = this.length;
-    for (const s of this.scanners) keep = Math.min(keep, s.from);
+    for (const scanner of this.scanners) {
+      this.searched += scanner.scan(this.buffer, this.bufferStart, this.finished);
+      keep = Math.min(keep, scanner.from);
+    }
     keep -= this.context;
     if (keep > this.bufferStart) {
       this.buffer = this.buffer.slice(keep - this.bufferStart);
       this.bufferStart = keep;
+    }
+  }
+
+  /** Records a decided match (or the next chunk of one): verdict, redaction, block. */
+  private record(index: number, rule: Rule, start: number, end: number, continued: boolean): void {
+    const open = this.open[index];
+    if (continued && open !== undefined) {
+      open.end = end;
+    } else {
+      const verdict = { rule: rule.name, action: rule.action, channel: this.name, start, end };
+      this.open[index] = verdict;
+      this.verdicts.push(verdict);
+    }
+    if (!this.enforce) return;
+    if (rule.action === "redact") this.redactor?.add(start, end, rule.mask, continued, index);
+    else if (
+      rule.action === "block" &&
+      !continued &&
+      (this.block === undefined || start < this.block.start)
+    ) {
+      this.block = { rule: rule.name, channel: this.name, start };
     }
   }
 }

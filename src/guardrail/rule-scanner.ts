@@ -34,19 +34,23 @@ function settledBefore(text: string, detector: Detector, length: number, from: n
 export class RuleScanner {
   /** Absolute offset before which every start is decided for this rule. */
   from: number;
+  readonly rule: Rule;
+  /** Chars after a start the scanner waits for before deciding it (see `decisionLength`). */
+  private readonly length: number;
+  private readonly sink: MatchSink;
   /** Absolute offset where the last match may continue (`continueAt`), or -1. */
   private contAt = -1;
   /** Absolute start of the match that may continue. */
   private matchStart = 0;
+  /** Within one `scan`: no start in `[viableLo, viable)` is viable (the buffer does not change meanwhile). */
+  private viableLo = -1;
+  private viable = 0;
 
-  readonly rule: Rule;
-  /** Chars after a start the scanner waits for before deciding it (see `decisionLength`). */
-  private readonly length: number;
-
-  constructor(rule: Rule, length: number, start: number) {
+  constructor(rule: Rule, length: number, start: number, sink: MatchSink) {
     this.rule = rule;
     this.length = length;
     this.from = start;
+    this.sink = sink;
   }
 
   /** Restarts at `at` as if the text began there (a channel reopened after its end). */
@@ -59,34 +63,19 @@ export class RuleScanner {
    * Scans `text` (the channel's buffer, starting at absolute offset `base`) for newly decided matches.
    * `eof`: nothing more will be appended, so everything is decided. Returns the code units searched.
    */
-  scan(text: string, base: number, eof: boolean, sink: MatchSink): number {
+  scan(text: string, base: number, eof: boolean): number {
     const detector = this.rule.detector;
     let from = this.from - base;
     const searched = text.length - from;
     const settled = eof ? text.length : settledBefore(text, detector, this.length, from);
-    // First start at or after `lo` whose outcome may change; cached, since the buffer does not change here.
-    let viableLo = -1;
-    let viable = text.length;
-    const firstViable = (lo: number): number => {
-      if (detector.viableAt === undefined) return lo;
-      if (viableLo >= 0 && lo >= viableLo && lo <= viable) return viable;
-      viableLo = lo;
-      viable = text.length;
-      for (let p = lo; p < text.length; p++) {
-        if (!splitsPair(text, p) && detector.viableAt(text, p)) {
-          viable = p;
-          break;
-        }
-      }
-      return viable;
-    };
+    this.viableLo = -1;
 
     for (;;) {
       if (this.contAt === from + base && detector.continueAt !== undefined) {
         if (from >= settled) break;
         const next = detector.continueAt(text, from, from + base - this.matchStart);
         if (next !== undefined && next.end > from) {
-          sink(from + base, next.end + base, true);
+          this.sink(from + base, next.end + base, true);
           from = next.end;
           this.contAt = next.terminal === true ? -1 : from + base;
           continue;
@@ -95,17 +84,33 @@ export class RuleScanner {
       }
       const m = detector.find(text, from);
       const lo = Math.max(from, settled);
-      if (m !== undefined && (m.start < lo || m.start < firstViable(lo))) {
-        sink(m.start + base, m.end + base, false);
+      if (m !== undefined && (m.start < lo || m.start < this.firstViable(text, lo))) {
+        this.sink(m.start + base, m.end + base, false);
         from = m.end;
         this.matchStart = m.start + base;
         this.contAt = detector.continueAt === undefined ? -1 : from + base;
         continue;
       }
-      from = eof ? text.length : firstViable(lo);
+      from = eof ? text.length : this.firstViable(text, lo);
       break;
     }
     this.from = from + base;
     return searched;
+  }
+
+  /** First start at or after `lo` whose outcome may still change (the text's length if none). */
+  private firstViable(text: string, lo: number): number {
+    const viableAt = this.rule.detector.viableAt;
+    if (viableAt === undefined) return lo;
+    if (this.viableLo >= 0 && lo >= this.viableLo && lo <= this.viable) return this.viable;
+    this.viableLo = lo;
+    this.viable = text.length;
+    for (let p = lo; p < text.length; p++) {
+      if (!splitsPair(text, p) && viableAt(text, p)) {
+        this.viable = p;
+        break;
+      }
+    }
+    return this.viable;
   }
 }

@@ -127,9 +127,13 @@ export class GuardrailCore<E> {
   /** Ends one channel early (the format signalled its end): its undecided tail is decided now. */
   close(channel: string, now: number): Release<E>[] {
     const ch = this.channels.get(channel);
-    if (this.done || ch === undefined || this.config.mode !== "enforce") return [];
+    if (this.done || ch === undefined) return [];
     this.calls++;
     ch.finish();
+    if (this.config.mode !== "enforce") {
+      ch.scan();
+      return [];
+    }
     return this.advance(new Set([ch]), now);
   }
 

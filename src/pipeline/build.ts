@@ -21,8 +21,6 @@ export interface PipelineSpec {
   readonly translate?: TransformStream<SseEvent, SseEvent>;
   /** Item-level stages after inspection, in order: guardrail, metrics, resumable store... */
   readonly stages?: readonly TransformStream<StreamItem, StreamItem>[];
-  /** Called when the first content byte is handed to the client (gateway TTFT). */
-  readonly onFirstContent?: () => void;
 }
 
 /**
@@ -43,8 +41,5 @@ export function buildItems(spec: PipelineSpec): ReadableStream<StreamItem> {
 
 /** The event stream encoded for a client connected directly (no resumable store in between). */
 export function buildPipeline(spec: PipelineSpec): ReadableStream<Uint8Array> {
-  const { state } = spec;
-  return buildItems(spec).pipeThrough(
-    new EncodeStage(spec.onFirstContent, () => state.finish(state.upstreamOutcome())),
-  );
+  return buildItems(spec).pipeThrough(new EncodeStage(spec.state));
 }

@@ -16,6 +16,11 @@ export class InspectStage extends TransformStream<SseEvent, StreamItem> {
       transform(ev, controller) {
         const info = format.inspect(ev);
         record(state, info);
+        if (info.parts.length > 0) {
+          const now = Date.now();
+          state.metrics.firstUpstreamContent(now);
+          state.metrics.contentEvent(now, approxTokens(info));
+        }
         // A final block without its blank line would be dropped by every SSE client: complete its framing.
         controller.enqueue({ ev: ev.terminated ? ev : terminate(ev), info });
         if (info.signal === "stray-error") {
@@ -47,6 +52,13 @@ function record(state: StreamState, info: EventInfo): void {
   if (info.finishReason !== undefined) state.finishReason = info.finishReason;
   if (info.usage?.inputTokens !== undefined) state.inputTokens = info.usage.inputTokens;
   if (info.usage?.outputTokens !== undefined) state.outputTokens = info.usage.outputTokens;
+}
+
+/** Tokens in an event, estimated as one per 4 characters (exact usage replaces the total at the end). */
+function approxTokens(info: EventInfo): number {
+  let chars = 0;
+  for (const p of info.parts) chars += p.text.length;
+  return Math.max(1, Math.round(chars / 4));
 }
 
 function terminate(ev: SseEvent): SseEvent {

@@ -1,3 +1,5 @@
+import type { GuardrailVerdict } from "../analytics/data-point.ts";
+import { StreamMetrics } from "../analytics/stream-metrics.ts";
 import { STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
 import type { InBandError } from "../upstream/format.ts";
 
@@ -17,6 +19,10 @@ export class StreamState {
   inputTokens: number | undefined;
   outputTokens: number | undefined;
   finishReason: string | undefined;
+  /** Timings of this stream (TTFT, gaps, bytes), written as one analytics data point at the end. */
+  readonly metrics = new StreamMetrics();
+  /** The most severe guardrail action taken on this stream, for analytics. */
+  guardrail: GuardrailVerdict = "none";
   #outcome: StreamOutcome | undefined;
   readonly #listeners: ((outcome: StreamOutcome) => void)[] = [];
 

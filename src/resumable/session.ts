@@ -47,6 +47,10 @@ export class StreamSession {
   #outcome: StreamOutcome | undefined;
   /** Called to stop the upstream when the session ends early (cancel, limits). */
   abortUpstream: (reason: string) => void = () => {};
+  /** Text appended as the very last event (the timings comment), computed when the stream ends. */
+  trailer: () => string = () => "";
+  /** Called when a reader resumes while the stream is live (counted in analytics). */
+  onResume: () => void = () => {};
 
   constructor(
     store: EventStore,
@@ -65,6 +69,11 @@ export class StreamSession {
   /** True until the outcome is decided. */
   get live(): boolean {
     return this.#outcome === undefined;
+  }
+
+  /** Characters sent so far. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Events so far (stored or not). */
@@ -123,10 +132,9 @@ export class StreamSession {
    */
   end(outcome: StreamOutcome, error?: InBandError): void {
     if (!this.live) return;
-    if (error !== undefined) {
-      const decoder = new SseDecoder();
-      for (const ev of [...decoder.push(this.#format.errorFrames(error)), ...decoder.end()]) this.#push(ev);
-    }
+    const decoder = new SseDecoder();
+    const frames = `${error === undefined ? "" : this.#format.errorFrames(error)}${this.trailer()}`;
+    for (const ev of [...decoder.push(frames), ...decoder.end()]) this.#push(ev);
     this.#outcome = outcome;
     if (outcome !== STREAM_OUTCOME.complete && outcome !== STREAM_OUTCOME.interrupted)
       this.abortUpstream(outcome);

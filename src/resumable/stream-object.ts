@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { timingComment } from "../analytics/server-timing.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
@@ -6,7 +7,7 @@ import { buildItems } from "../pipeline/build.ts";
 import type { StreamItem } from "../pipeline/item.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
-import { jsonResponse, openPlan, type StreamPlan, translateStage } from "../routes/plan.ts";
+import { jsonResponse, openPlan, type StreamPlan, trackStream, translateStage } from "../routes/plan.ts";
 import { SseDecoder } from "../sse/decoder.ts";
 import { withId } from "../sse/encode.ts";
 import { FORMATS, isFormatName } from "../upstream/formats.ts";
@@ -86,7 +87,15 @@ export class StreamObject extends DurableObject<Env> {
     const config = configFor(this.env);
     let x: Awaited<ReturnType<typeof openPlan>>;
     try {
-      x = await openPlan(plan, new Request(STREAM_OBJECT.origin, { headers: spec.clientHeaders }), config);
+      // The object writes the stream's one data point, so it is written even when no client is left.
+      x = await openPlan(
+        plan,
+        new Request(STREAM_OBJECT.origin, { headers: spec.clientHeaders }),
+        config,
+        (state) => {
+          if (plan.stream) trackStream(plan, state, this.env);
+        },
+      );
     } catch (err) {
       // Nothing was streamed: the client gets the HTTP error in its own format, and nothing is stored.
       return errorResponse(err, format.errorShape);
@@ -113,9 +122,17 @@ export class StreamObject extends DurableObject<Env> {
       eventCount: 0,
       byteCount: 0,
     });
-    const session = new StreamSession(this.#store, format, config.streamLimits, Date.now, (outcome) =>
-      this.#finished(outcome),
-    );
+    const state = x.state;
+    const session = new StreamSession(this.#store, format, config.streamLimits, Date.now, (outcome) => {
+      state.finish(outcome);
+      this.#finished(outcome);
+    });
+    // The timings travel as a final SSE comment, stored like any event so replays end the same way.
+    session.onResume = () => state.metrics.resume();
+    session.trailer = () => {
+      if (state.outputTokens !== undefined) state.metrics.usage(state.outputTokens);
+      return timingComment(state.metrics.snapshot(Date.now()));
+    };
     this.#session = session;
     const items = buildItems({
       body: x.upstream.body,
@@ -148,7 +165,10 @@ export class StreamObject extends DurableObject<Env> {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        const before = session.bytes;
         session.append(value.ev);
+        state.metrics.bytesSent(session.bytes - before);
+        if (value.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
         if (!session.live) return;
       }
       session.end(state.upstreamOutcome());
@@ -212,7 +232,10 @@ export class StreamObject extends DurableObject<Env> {
     }
     const prefix = `retry: ${RETRY_HINT_MS}\n\n`;
     const headers = { ...SSE_RESPONSE_HEADERS, [HEADER.streamId]: record.streamId };
-    if (this.#session !== undefined) return new Response(this.#session.reader(after, prefix), { headers });
+    if (this.#session !== undefined) {
+      this.#session.onResume();
+      return new Response(this.#session.reader(after, prefix), { headers });
+    }
     const encoder = new TextEncoder();
     const events = this.#store.readAfter(after);
     const body = new ReadableStream<Uint8Array>({

@@ -4,8 +4,8 @@ import { readJsonBody } from "../http/body.ts";
 import { resolveModel } from "../upstream/models.ts";
 import { parseChatRequest } from "../upstream/openai-chat/request.ts";
 import type { ChunkIdentity } from "../upstream/translator.ts";
-import type { StreamPlan } from "./plan.ts";
-import { runPlan } from "./run-plan.ts";
+import { planContext, type StreamPlan } from "./plan.ts";
+import { principalOf, runPlan } from "./run-plan.ts";
 
 function completionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
@@ -17,6 +17,7 @@ function completionId(): string {
  * `<provider>/` prefix picks the upstream; its translator converts the request and the stream.
  */
 export async function handleChat(request: Request, env: Env): Promise<Response> {
+  const receivedAt = Date.now();
   const config = configFor(env);
   const body = await readJsonBody(request, config.maxBodyBytes);
   const req = parseChatRequest(body.json);
@@ -39,6 +40,7 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
     format: "openai-chat",
     stream,
     translate: { family: route.provider.family, identity },
+    ...planContext(request, receivedAt, principalOf(request)),
   };
   return runPlan(plan, request, env);
 }

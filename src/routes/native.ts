@@ -3,8 +3,8 @@ import type { Env } from "../env.ts";
 import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
 import { requireProvider } from "../upstream/providers.ts";
 import { matchNative } from "./native-endpoints.ts";
-import type { StreamPlan } from "./plan.ts";
-import { runPlan } from "./run-plan.ts";
+import { planContext, type StreamPlan } from "./plan.ts";
+import { principalOf, runPlan } from "./run-plan.ts";
 
 /**
  * `POST /<provider>/<native path>`: forwards the client's request body unchanged to the provider's
@@ -16,6 +16,7 @@ export async function handleNative(
   providerName: string,
   path: string,
 ): Promise<Response> {
+  const receivedAt = Date.now();
   const config = configFor(env);
   const provider = requireProvider(config.providers, providerName);
   const endpoint = matchNative(provider.family, path);
@@ -31,6 +32,7 @@ export async function handleNative(
     headers: {},
     format: endpoint.format.name,
     stream,
+    ...planContext(request, receivedAt, principalOf(request)),
   };
   return runPlan(plan, request, env);
 }

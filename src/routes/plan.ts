@@ -1,4 +1,7 @@
+import { locationFromCf } from "../analytics/data-point.ts";
+import { attachAnalytics, gatewaySink } from "../analytics/stream-analytics.ts";
 import type { GatewayConfig } from "../config.ts";
+import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { TranslateStage } from "../pipeline/translate-stage.ts";
@@ -30,6 +33,35 @@ export interface StreamPlan {
   readonly stream: boolean;
   /** Present when the provider's format is translated into OpenAI chunks. */
   readonly translate?: { readonly family: ApiFamily; readonly identity: ChunkIdentity };
+  /** When the gateway received the request (epoch ms): the start of the gateway's TTFT. */
+  readonly receivedAt: number;
+  /** Cloudflare colo and client country from `request.cf`, for analytics. */
+  readonly colo: string;
+  readonly country: string;
+  /** The principal's id (a hash or "anonymous", never a credential). */
+  readonly principal: string;
+}
+
+/** The request facts every plan carries. */
+export function planContext(request: Request, receivedAt: number, principal: string) {
+  return { receivedAt, ...locationFromCf(request.cf), principal };
+}
+
+/** Writes the plan's stream to analytics when it ends. */
+export function trackStream(plan: StreamPlan, state: StreamState, env: Env): void {
+  state.metrics.requestReceived(plan.receivedAt);
+  attachAnalytics(
+    state,
+    {
+      route: `${plan.route}/${plan.format}`,
+      provider: plan.provider,
+      model: plan.model,
+      colo: plan.colo,
+      country: plan.country,
+      principal: plan.principal,
+    },
+    gatewaySink(env),
+  );
 }
 
 /** The translate stage a plan needs, if any. */
@@ -40,8 +72,14 @@ export function translateStage(plan: StreamPlan, state: StreamState): TranslateS
 }
 
 /** Sends a plan's request upstream on behalf of `request` (whose allow-listed headers are forwarded). */
-export function openPlan(plan: StreamPlan, request: Request, config: GatewayConfig): Promise<OpenExchange> {
+export function openPlan(
+  plan: StreamPlan,
+  request: Request,
+  config: GatewayConfig,
+  onState: (state: StreamState) => void,
+): Promise<OpenExchange> {
   return openExchange({
+    onState,
     request,
     config,
     provider: requireProvider(config.providers, plan.provider),
@@ -86,9 +124,12 @@ export async function jsonResponse(plan: StreamPlan, x: OpenExchange): Promise<R
 export async function runDirect(
   plan: StreamPlan,
   request: Request,
+  env: Env,
   config: GatewayConfig,
 ): Promise<Response> {
-  const x = await openPlan(plan, request, config);
+  const x = await openPlan(plan, request, config, (state) => {
+    if (plan.stream) trackStream(plan, state, env);
+  });
   if (!plan.stream || !x.isStream) return jsonResponse(plan, x);
   return streamResponse(x, FORMATS[plan.format], translateStage(plan, x.state));
 }

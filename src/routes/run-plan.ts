@@ -22,7 +22,7 @@ export async function runPlan(plan: StreamPlan, request: Request, env: Env): Pro
   requireKey(requireProvider(config.providers, plan.provider));
   const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
   if (!plan.stream || optOut || !config.resumable || env.STREAMS === undefined)
-    return runDirect(plan, request, config);
+    return runDirect(plan, request, env, config);
   const streamId = newStreamId();
   const stub = env.STREAMS.get(env.STREAMS.idFromName(streamId));
   const res = await stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {

@@ -1,9 +1,10 @@
+import { serverTimingHeader } from "../analytics/server-timing.ts";
 import type { GatewayConfig } from "../config.ts";
 import { GatewayError } from "../errors.ts";
 import { copyResponseHeaders, upstreamRequestHeaders } from "../http/upstream-headers.ts";
 import { buildPipeline } from "../pipeline/build.ts";
 import { StreamState } from "../pipeline/stream-state.ts";
-import { ERROR_CODE, EVENT_STREAM_TYPE, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
+import { ERROR_CODE, EVENT_STREAM_TYPE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
 import type { SseEvent } from "../sse/types.ts";
 import { callUpstream } from "../upstream/call.ts";
 import type { WireFormat } from "../upstream/format.ts";
@@ -30,6 +31,8 @@ export interface Exchange {
   readonly body: BodyInit;
   /** Format-specific request headers (never credentials). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Receives the stream's state before the upstream call, so timings start in time. */
+  readonly onState?: (state: StreamState) => void;
 }
 
 /** An upstream response with its stream's shared state and the means to abort it. */
@@ -49,10 +52,12 @@ export async function openExchange(x: Exchange): Promise<OpenExchange> {
   requireKey(x.provider);
   const abort = new AbortController();
   const state = new StreamState();
+  x.onState?.(state);
   x.request.signal.addEventListener("abort", () => {
     state.finish(STREAM_OUTCOME.cancelled);
     abort.abort("client disconnected");
   });
+  state.metrics.upstreamSent(Date.now());
   const upstream = await callUpstream(
     x.provider,
     {
@@ -63,8 +68,11 @@ export async function openExchange(x: Exchange): Promise<OpenExchange> {
     x.config.upstreamTimeoutMs,
     abort.signal,
   );
+  state.metrics.upstreamHeaders(Date.now());
   const headers = new Headers();
   copyResponseHeaders(upstream.headers, headers);
+  const timing = serverTimingHeader({ upstreamConnectMs: state.metrics.snapshot().upstreamConnectMs });
+  if (timing !== undefined) headers.set(HEADER.serverTiming, timing);
   const isStream =
     upstream.body !== null &&
     (upstream.headers.get("content-type") ?? "").toLowerCase().startsWith(EVENT_STREAM_TYPE);

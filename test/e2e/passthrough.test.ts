@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtureNames, randomSplits, readFixture } from "../support/fixtures.ts";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, startSse, writeChunks } from "../support/mock-upstream.ts";
+import { withoutTimings } from "../support/timings.ts";
 
 const mock = new MockUpstream();
 let gateway: LocalGateway;
@@ -73,7 +74,7 @@ describe("every recorded provider stream passes through unchanged", () => {
       const res = await post(path, body);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
-      const received = await res.text();
+      const received = withoutTimings(await res.text());
       const expected = expectedFor(bytes);
       if (name === "gemini/stream-error-mid-stream.sse") {
         // Google writes its error object into the stream without SSE framing, so every client would
@@ -114,7 +115,7 @@ describe("resumable streams add only an id line to each event", () => {
       const { path, body } = routeFor(name);
       const res = await post(path, body, undefined, true);
       expect(res.headers.get("x-stream-id")).toMatch(/^[A-Za-z0-9_-]{22}$/);
-      const { text, ids } = stripIds(await res.text());
+      const { text, ids } = stripIds(withoutTimings(await res.text()));
       expect(text).toBe(expectedFor(bytes));
       expect(ids).toEqual(ids.map((_id, i) => i + 1));
       expect(ids.length).toBeGreaterThan(3);
@@ -149,7 +150,7 @@ describe("the streaming contract", () => {
       rest += decoder.decode(value);
     }
     expect(rest).toContain("second");
-    expect(rest.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect(withoutTimings(rest).endsWith("data: [DONE]\n\n")).toBe(true);
   });
 
   it("cancels the upstream request when the client disconnects", async () => {
@@ -211,7 +212,7 @@ describe("the streaming contract", () => {
         });
         const res = await post(d.path, d.body);
         expect(res.status).toBe(200);
-        const text = await res.text();
+        const text = withoutTimings(await res.text());
         expect(text.startsWith(d.prefix)).toBe(true);
         expect(text.slice(d.prefix.length)).toMatch(d.error);
       });

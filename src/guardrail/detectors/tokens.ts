@@ -28,6 +28,7 @@ function tokenDetector(spec: TokenSpec): Detector {
   const anchor = asciiClass(anchorSource);
   const re = new RegExp(`(?<![${anchorSource}])(?:${spec.head})`, "g");
   const max = spec.maxLength;
+  const firsts = new Set(spec.heads.map((head) => head.charCodeAt(0)));
 
   // Greedy run over token characters, at most one chunk long.
   const runFrom = (text: string, start: number, at: number): number => {
@@ -48,7 +49,7 @@ function tokenDetector(spec: TokenSpec): Detector {
       return { start: m.start, end: runFrom(text, m.start, m.end) };
     },
     viableAt(text: string, at: number): boolean {
-      if (at > 0 && anchor(text.charCodeAt(at - 1))) return false;
+      if (!firsts.has(text.charCodeAt(at)) || (at > 0 && anchor(text.charCodeAt(at - 1)))) return false;
       return headCompatible(text, at, spec.heads);
     },
   };

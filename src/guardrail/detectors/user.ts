@@ -49,8 +49,9 @@ export function denyTermsDetector(terms: readonly string[], wholeWord: boolean):
   };
 }
 
-/** Lookaround a custom pattern may use: this much context is kept before a start and waited for after a match. */
+/** Lookbehind a custom pattern may use: this much text is kept before an undecided start. */
 export const CUSTOM_LOOKBEHIND = 16;
+/** Lookahead a custom pattern may use past its match (`\b`, `(?!\w)`, one astral char), waited for. */
 export const CUSTOM_LOOKAHEAD = 2;
 
 /**

@@ -7,10 +7,14 @@ import { collectFailure, start } from "./harness.ts";
 const text = readChatFixture("chat-text-include-usage.sse");
 const stream = numberEvents(text);
 // The POST delivers five events and then stays open, like a generation still in progress.
-const hangAfterFive = (body: { connection: number }) => (body.connection === 0 ? (stream.ends[4] ?? 0) : undefined);
+const hangAfterFive = (body: { connection: number }) =>
+  body.connection === 0 ? (stream.ends[4] ?? 0) : undefined;
 
 /** Yields the stream's deltas, aborting `controller` at the first one. */
-async function* withAbortOnFirst(chat: AsyncIterable<ChatDelta>, controller: AbortController): AsyncGenerator<ChatDelta> {
+async function* withAbortOnFirst(
+  chat: AsyncIterable<ChatDelta>,
+  controller: AbortController,
+): AsyncGenerator<ChatDelta> {
   for await (const delta of chat) {
     controller.abort();
     yield delta;
@@ -63,7 +67,9 @@ describe("abort()", () => {
     const controller = new AbortController();
     controller.abort();
     const gateway = new FakeGateway({ stream });
-    await expect(start(gateway, { signal: controller.signal }).done).rejects.toMatchObject({ name: "AbortError" });
+    await expect(start(gateway, { signal: controller.signal }).done).rejects.toMatchObject({
+      name: "AbortError",
+    });
     expect(gateway.requests).toHaveLength(0);
   });
 
@@ -80,7 +86,9 @@ describe("abort()", () => {
     expect(gateway.seen("DELETE")).toHaveLength(0);
     release();
     await cancelled;
-    expect(gateway.seen("DELETE").map((request) => request.url)).toEqual(["https://gw.example/v1/streams/s-test"]);
+    expect(gateway.seen("DELETE").map((request) => request.url)).toEqual([
+      "https://gw.example/v1/streams/s-test",
+    ]);
   });
 
   it("gives up waiting for the headers after a bound, without a DELETE it cannot address", async () => {

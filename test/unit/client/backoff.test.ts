@@ -3,7 +3,9 @@ import { backoffDelay } from "../../../src/client/index.ts";
 
 describe("backoffDelay", () => {
   it("doubles per attempt from the base", () => {
-    expect([0, 1, 2, 3].map((attempt) => backoffDelay(attempt, 100, 10_000, () => 1))).toEqual([100, 200, 400, 800]);
+    expect([0, 1, 2, 3].map((attempt) => backoffDelay(attempt, 100, 10_000, () => 1))).toEqual([
+      100, 200, 400, 800,
+    ]);
   });
 
   it("never waits less than half the step, whatever the jitter", () => {

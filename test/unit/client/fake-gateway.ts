@@ -71,7 +71,13 @@ export class FakeGateway {
     const headers = new Headers(init.headers);
     const method = init.method ?? "GET";
     const signal = init.signal ?? undefined;
-    this.requests.push({ method, url: input, headers, body: typeof init.body === "string" ? init.body : null, signal });
+    this.requests.push({
+      method,
+      url: input,
+      headers,
+      body: typeof init.body === "string" ? init.body : null,
+      signal,
+    });
     if (signal?.aborted) throw abortError();
     const streamId = this.#options.streamId === undefined ? "s-test" : this.#options.streamId;
     if (method === "DELETE") return Response.json({ id: streamId, state: "cancelled" });
@@ -94,7 +100,8 @@ export class FakeGateway {
     if (status === "network") throw new TypeError("fetch failed");
     if (status !== 200) return Response.json({ error: { message: "no", code: "x" } }, { status });
     const cursor = Number(headers.get("last-event-id") ?? "0");
-    if (cursor > this.#options.stream.ends.length) return Response.json({ error: "bad cursor" }, { status: 400 });
+    if (cursor > this.#options.stream.ends.length)
+      return Response.json({ error: "bad cursor" }, { status: 400 });
     const served = this.#replay(this.#options.ignoreCursor ? 0 : cursor);
     return this.#serve(served, new Headers({ "content-type": "text/event-stream" }), signal);
   };

@@ -93,7 +93,10 @@ export function expectedAnswer(text: string): Expected {
   let refusal = "";
   let finishReason: string | null = null;
   let events = 0;
-  const calls = new Map<number, { index: number; id: string | null; name: string | null; arguments: string }>();
+  const calls = new Map<
+    number,
+    { index: number; id: string | null; name: string | null; arguments: string }
+  >();
   for (const block of text.split(/\n\n/)) {
     const data = block
       .split("\n")

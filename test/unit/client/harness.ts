@@ -1,5 +1,11 @@
+import type {
+  ChatDelta,
+  ChatResult,
+  ChatStream,
+  StreamChatOptions,
+  ToolCall,
+} from "../../../src/client/index.ts";
 import { streamChat } from "../../../src/client/index.ts";
-import type { ChatDelta, ChatResult, ChatStream, StreamChatOptions, ToolCall } from "../../../src/client/index.ts";
 import type { FakeGateway } from "./fake-gateway.ts";
 
 /** The chat URL the tests post to; resumes must go to its origin. */
@@ -36,7 +42,9 @@ export async function collect(stream: ChatStream): Promise<{ deltas: ChatDelta[]
 }
 
 /** Iterates until the stream fails and returns the deltas and the error (fails the test if it ends cleanly). */
-export async function collectFailure(stream: AsyncIterable<ChatDelta>): Promise<{ deltas: ChatDelta[]; error: unknown }> {
+export async function collectFailure(
+  stream: AsyncIterable<ChatDelta>,
+): Promise<{ deltas: ChatDelta[]; error: unknown }> {
   const deltas: ChatDelta[] = [];
   try {
     for await (const delta of stream) deltas.push(delta);
@@ -53,7 +61,10 @@ export function textOf(deltas: readonly ChatDelta[]): string {
 
 /** Tool calls rebuilt from the deltas alone, as a UI would. */
 export function toolCallsOf(deltas: readonly ChatDelta[]): ToolCall[] {
-  const calls = new Map<number, { index: number; id: string | null; name: string | null; arguments: string }>();
+  const calls = new Map<
+    number,
+    { index: number; id: string | null; name: string | null; arguments: string }
+  >();
   for (const delta of deltas) {
     if (delta.type !== "tool_call") continue;
     const call = calls.get(delta.index) ?? { index: delta.index, id: null, name: null, arguments: "" };

@@ -1,14 +1,23 @@
 import { describe, expect, it, vi } from "vitest";
 import { StreamInterruptedError } from "../../../src/client/index.ts";
 import { FakeGateway, piecesOf, RETRY_PREFIX, randomPieces } from "./fake-gateway.ts";
-import { CHAT_FIXTURES, chunk, expectedAnswer, numberedSse, numberEvents, readChatFixture } from "./fixtures.ts";
+import {
+  CHAT_FIXTURES,
+  chunk,
+  expectedAnswer,
+  numberEvents,
+  numberedSse,
+  readChatFixture,
+} from "./fixtures.ts";
 import { collect, collectFailure, instantSleep, start, textOf, toolCallsOf } from "./harness.ts";
 
 const encoder = new TextEncoder();
 
 describe("resume after a broken connection", () => {
   for (const name of CHAT_FIXTURES) {
-    it(`gives ${name} exactly once when the POST is cut at every event boundary`, { timeout: 30_000 }, async () => {
+    it(`gives ${name} exactly once when the POST is cut at every event boundary`, {
+      timeout: 30_000,
+    }, async () => {
       const text = readChatFixture(name);
       const expected = expectedAnswer(text);
       const stream = numberEvents(text);
@@ -48,7 +57,9 @@ describe("resume after a broken connection", () => {
   });
 
   for (const name of ["chat-finish-length.sse", "chat-refusal-delta.sse"]) {
-    it(`completes ${name} when the POST is cut at every byte, mid-event and mid-line`, { timeout: 30_000 }, async () => {
+    it(`completes ${name} when the POST is cut at every byte, mid-event and mid-line`, {
+      timeout: 30_000,
+    }, async () => {
       const text = readChatFixture(name);
       const expected = expectedAnswer(text);
       const stream = numberEvents(text);
@@ -58,7 +69,9 @@ describe("resume after a broken connection", () => {
           cut: (body) => (body.connection === 0 ? { at, how: "close" } : undefined),
         });
         const { deltas, result } = await collect(start(gateway));
-        expect(`${result.text}|${result.refusal}`, `cut at byte ${at}`).toBe(`${expected.text}|${expected.refusal}`);
+        expect(`${result.text}|${result.refusal}`, `cut at byte ${at}`).toBe(
+          `${expected.text}|${expected.refusal}`,
+        );
         expect(deltas.map((delta) => ("text" in delta ? delta.text : "")).join("")).toBe(
           expected.text + expected.refusal,
         );
@@ -167,7 +180,12 @@ describe("resume after a broken connection", () => {
 });
 
 describe("when the stream cannot be resumed", () => {
-  const payloads = [chunk({ content: "Bonjour " }), chunk({ content: "à " }), chunk({ content: "tous" }), "[DONE]"];
+  const payloads = [
+    chunk({ content: "Bonjour " }),
+    chunk({ content: "à " }),
+    chunk({ content: "tous" }),
+    "[DONE]",
+  ];
   const cutAfter = (events: number) => {
     const stream = numberedSse(payloads);
     return {

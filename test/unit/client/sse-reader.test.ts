@@ -25,7 +25,9 @@ function signature(messages: readonly SseMessage[]): string {
 
 describe("SseReader", () => {
   it("dispatches data, event and id on a blank line", () => {
-    expect(read('event: delta\ndata: {"a":1}\nid: 7\n\n')).toEqual([{ event: "delta", data: '{"a":1}', id: "7" }]);
+    expect(read('event: delta\ndata: {"a":1}\nid: 7\n\n')).toEqual([
+      { event: "delta", data: '{"a":1}', id: "7" },
+    ]);
   });
 
   it("accepts LF, CR and CRLF line endings, mixed", () => {
@@ -44,7 +46,9 @@ describe("SseReader", () => {
 
   it("keeps waiting for the LF of a CR across chunks that decode to nothing", () => {
     // An empty chunk, or a lone lead byte of "é", decodes to "": the LF after it still pairs with the CR.
-    expect(read("data: x\r", [], "\ndata: y\n\n")).toEqual([{ event: "message", data: "x\ny", id: undefined }]);
+    expect(read("data: x\r", [], "\ndata: y\n\n")).toEqual([
+      { event: "message", data: "x\ny", id: undefined },
+    ]);
     expect(read("data: x\r", [0xc3], [0xa9], "\n\n")).toEqual([
       { event: "message", data: "x", id: undefined },
     ]);
@@ -52,7 +56,9 @@ describe("SseReader", () => {
 
   it("decodes a multi-byte character split across chunks, byte by byte", () => {
     const bytes = [...encoder.encode("data: 25 °C ☀️ 😀 ok\n\n")];
-    expect(read(...bytes.map((byte) => [byte]))).toEqual([{ event: "message", data: "25 °C ☀️ 😀 ok", id: undefined }]);
+    expect(read(...bytes.map((byte) => [byte]))).toEqual([
+      { event: "message", data: "25 °C ☀️ 😀 ok", id: undefined },
+    ]);
   });
 
   it("ignores comments and blocks without data", () => {
@@ -68,7 +74,9 @@ describe("SseReader", () => {
   });
 
   it("joins data lines with LF and strips exactly one leading space", () => {
-    expect(read("data:x\ndata:  y\ndata\ndata: \n\n")).toEqual([{ event: "message", data: "x\n y\n\n", id: undefined }]);
+    expect(read("data:x\ndata:  y\ndata\ndata: \n\n")).toEqual([
+      { event: "message", data: "x\n y\n\n", id: undefined },
+    ]);
   });
 
   it("dispatches an empty data field (a field name without colon)", () => {

@@ -1,7 +1,14 @@
 import { describe, expect, it, vi } from "vitest";
 import { GatewayStreamError } from "../../../src/client/index.ts";
 import { FakeGateway } from "./fake-gateway.ts";
-import { CHAT_FIXTURES, chunk, expectedAnswer, numberedSse, numberEvents, readChatFixture } from "./fixtures.ts";
+import {
+  CHAT_FIXTURES,
+  chunk,
+  expectedAnswer,
+  numberEvents,
+  numberedSse,
+  readChatFixture,
+} from "./fixtures.ts";
 import { CHAT_URL, collect, collectFailure, start, textOf, toolCallsOf } from "./harness.ts";
 
 describe("streamChat on recorded streams", () => {
@@ -24,7 +31,9 @@ describe("streamChat on recorded streams", () => {
   }
 
   it("assembles parallel tool calls with ids and names", async () => {
-    const gateway = new FakeGateway({ stream: numberEvents(readChatFixture("chat-parallel-tool-calls.sse")) });
+    const gateway = new FakeGateway({
+      stream: numberEvents(readChatFixture("chat-parallel-tool-calls.sse")),
+    });
     const { result } = await collect(start(gateway));
     expect(result.finishReason).toBe("tool_calls");
     expect(result.toolCalls.map((call) => [call.index, call.id, call.name])).toEqual([
@@ -47,7 +56,9 @@ describe("streamChat on recorded streams", () => {
     const gateway = new FakeGateway({ stream: numberEvents(readChatFixture("chat-text-include-usage.sse")) });
     const { result } = await collect(start(gateway, { onUsage }));
     expect(onUsage).toHaveBeenCalledTimes(1);
-    expect(onUsage).toHaveBeenCalledWith(expect.objectContaining({ prompt_tokens: 14, completion_tokens: 30 }));
+    expect(onUsage).toHaveBeenCalledWith(
+      expect.objectContaining({ prompt_tokens: 14, completion_tokens: 30 }),
+    );
     expect(result.usage).toMatchObject({ prompt_tokens: 14, completion_tokens: 30, total_tokens: 44 });
   });
 
@@ -81,7 +92,9 @@ describe("streamChat on recorded streams", () => {
       chunk({}, "tool_calls"),
       "[DONE]",
     ]);
-    const { deltas, result } = await collect(start(new FakeGateway({ stream }), { now: () => times.shift() ?? 0 }));
+    const { deltas, result } = await collect(
+      start(new FakeGateway({ stream }), { now: () => times.shift() ?? 0 }),
+    );
     expect(deltas[0]).toEqual({ type: "reasoning", text: "thinking" });
     expect(result.reasoning).toBe("thinking");
     expect(result.ttftMs).toBe(5);
@@ -111,7 +124,9 @@ describe("streamChat on recorded streams", () => {
   });
 
   it("allows only one iterator", async () => {
-    const stream = start(new FakeGateway({ stream: numberEvents(readChatFixture("chat-finish-length.sse")) }));
+    const stream = start(
+      new FakeGateway({ stream: numberEvents(readChatFixture("chat-finish-length.sse")) }),
+    );
     stream[Symbol.asyncIterator]();
     expect(() => stream[Symbol.asyncIterator]()).toThrow(TypeError);
     await stream.done;
@@ -119,7 +134,8 @@ describe("streamChat on recorded streams", () => {
 
   it("posts JSON with stream: true, the caller's headers and an event-stream Accept", async () => {
     const gateway = new FakeGateway({ stream: numberEvents(readChatFixture("chat-finish-length.sse")) });
-    await start(gateway, { headers: { authorization: "Bearer k" }, body: { model: "m", stream: false } }).done;
+    await start(gateway, { headers: { authorization: "Bearer k" }, body: { model: "m", stream: false } })
+      .done;
     const [post] = gateway.seen("POST");
     expect(post?.url).toBe(CHAT_URL);
     expect(JSON.parse(post?.body ?? "")).toEqual({ model: "m", stream: true });
@@ -160,7 +176,10 @@ describe("streamChat errors from the gateway", () => {
 
   for (const code of ["stream_lost", "guardrail_blocked", "stream_cancelled", "stream_limit_exceeded"]) {
     it(`treats ${code} as final`, async () => {
-      const stream = numberedSse([chunk({ content: "a" }), JSON.stringify({ error: { message: "m", code } })]);
+      const stream = numberedSse([
+        chunk({ content: "a" }),
+        JSON.stringify({ error: { message: "m", code } }),
+      ]);
       const gateway = new FakeGateway({ stream });
       await expect(start(gateway).done).rejects.toMatchObject({ name: "GatewayStreamError", code });
       expect(gateway.seen("GET")).toHaveLength(0);
@@ -169,7 +188,10 @@ describe("streamChat errors from the gateway", () => {
 
   it("rejects an in-band error met while resuming", async () => {
     const stream = numberedSse([chunk({ content: "a" }), chunk({ content: "b" }), inBandError]);
-    const gateway = new FakeGateway({ stream, cut: (body) => (body.connection === 0 ? { at: 0, how: "error" } : undefined) });
+    const gateway = new FakeGateway({
+      stream,
+      cut: (body) => (body.connection === 0 ? { at: 0, how: "error" } : undefined),
+    });
     await expect(start(gateway).done).rejects.toMatchObject({ code: "upstream_interrupted" });
     expect(gateway.seen("GET")).toHaveLength(1);
   });
