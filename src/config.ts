@@ -1,4 +1,6 @@
 import type { Env } from "./env.ts";
+import { parseGuardrailConfig } from "./guardrail/config.ts";
+import type { GuardrailConfig } from "./guardrail/types.ts";
 import type { StreamLimits } from "./resumable/session.ts";
 import { demoProvider } from "./upstream/demo/transport.ts";
 import { parseAliases } from "./upstream/models.ts";
@@ -15,6 +17,7 @@ export interface GatewayConfig {
   readonly resumable: boolean;
   readonly streamTtlSeconds: number;
   readonly streamLimits: StreamLimits;
+  readonly guardrail: GuardrailConfig;
 }
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
@@ -25,6 +28,13 @@ function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: n
     throw new ConfigError(`${String(name)} must be an integer between ${min} and ${max}`);
   }
   return n;
+}
+
+/** The guardrail settings; a bad rule is a configuration error naming the rule, never a crash mid-stream. */
+function guardrailConfig(env: Env): GuardrailConfig {
+  const parsed = parseGuardrailConfig(env.GUARDRAIL_MODE, env.GUARDRAIL_RULES);
+  if (!parsed.ok) throw new ConfigError(`GUARDRAIL_RULES / GUARDRAIL_MODE: ${parsed.error}`);
+  return parsed.config;
 }
 
 function boolVar(env: Env, name: keyof Env, fallback: boolean): boolean {
@@ -47,6 +57,7 @@ export function parseConfig(env: Env): GatewayConfig {
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
     resumable: boolVar(env, "RESUMABLE", true),
     streamTtlSeconds: intVar(env, "STREAM_TTL_SECONDS", 3600, 1, 30 * 24 * 3600),
+    guardrail: guardrailConfig(env),
     streamLimits: {
       maxEvents: intVar(env, "STREAM_MAX_EVENTS", 100_000, 1, 10_000_000),
       maxBytes: intVar(env, "STREAM_MAX_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

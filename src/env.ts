@@ -19,6 +19,10 @@ export interface Env {
   readonly MODEL_ALIASES?: string;
   /** Workers AI binding (optional: declare `[ai] binding = "AI"` in wrangler.toml to enable it). */
   readonly AI?: Ai;
+  /** Guardrail mode: off | observe | enforce (default enforce). */
+  readonly GUARDRAIL_MODE?: string;
+  /** Guardrail rules as JSON (see README); empty means the safe defaults. */
+  readonly GUARDRAIL_RULES?: string;
   /** "false" turns resumable streams off (plain passthrough for every stream). */
   readonly RESUMABLE?: string;
   readonly STREAM_TTL_SECONDS?: string;

@@ -23,6 +23,8 @@ export class StreamState {
   readonly metrics = new StreamMetrics();
   /** The most severe guardrail action taken on this stream, for analytics. */
   guardrail: GuardrailVerdict = "none";
+  /** The rule that blocked the answer, if one did. */
+  blockedRule: string | undefined;
   #outcome: StreamOutcome | undefined;
   readonly #listeners: ((outcome: StreamOutcome) => void)[] = [];
 

@@ -130,7 +130,7 @@ export class StreamSession {
    * Ends the stream once: an `error` (cancel, limit, lost) is appended first as the format's own
    * in-band error event, then everything is stored and every reader is closed.
    */
-  end(outcome: StreamOutcome, error?: InBandError): void {
+  end(outcome: StreamOutcome, error?: InBandError, detail?: string): void {
     if (!this.live) return;
     const decoder = new SseDecoder();
     const frames = `${error === undefined ? "" : this.#format.errorFrames(error)}${this.trailer()}`;
@@ -140,7 +140,7 @@ export class StreamSession {
       this.abortUpstream(outcome);
     else if (error !== undefined) this.abortUpstream(error.code);
     this.flush();
-    this.#store.finish(outcome, error?.code ?? null, this.#now());
+    this.#store.finish(outcome, detail ?? error?.code ?? null, this.#now());
     for (const r of this.#readers) r.controller.close();
     this.#readers.clear();
     this.#onFinish(outcome);

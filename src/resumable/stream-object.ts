@@ -7,7 +7,14 @@ import { buildItems } from "../pipeline/build.ts";
 import type { StreamItem } from "../pipeline/item.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
-import { jsonResponse, openPlan, type StreamPlan, trackStream, translateStage } from "../routes/plan.ts";
+import {
+  guardStages,
+  jsonResponse,
+  openPlan,
+  type StreamPlan,
+  trackStream,
+  translateStage,
+} from "../routes/plan.ts";
 import { SseDecoder } from "../sse/decoder.ts";
 import { withId } from "../sse/encode.ts";
 import { FORMATS, isFormatName } from "../upstream/formats.ts";
@@ -140,6 +147,7 @@ export class StreamObject extends DurableObject<Env> {
       state: x.state,
       abortUpstream: (reason) => x.abort.abort(reason),
       translate: translateStage(plan, x.state),
+      stages: guardStages(config, plan.format, x.state, (reason) => x.abort.abort(reason)),
     });
     const body = session.reader(0);
     const reader = items.getReader();
@@ -171,7 +179,9 @@ export class StreamObject extends DurableObject<Env> {
         if (value.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
         if (!session.live) return;
       }
-      session.end(state.upstreamOutcome());
+      const blocked =
+        state.blockedRule === undefined ? undefined : `${ERROR_CODE.guardrailBlocked}:${state.blockedRule}`;
+      session.end(state.upstreamOutcome(), undefined, blocked);
     } catch {
       session.end(STREAM_OUTCOME.interrupted, {
         code: ERROR_CODE.internal,

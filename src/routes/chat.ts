@@ -1,5 +1,6 @@
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
+import { guardPrompt } from "../guardrail/request-body.ts";
 import { readJsonBody } from "../http/body.ts";
 import { resolveModel } from "../upstream/models.ts";
 import { parseChatRequest } from "../upstream/openai-chat/request.ts";
@@ -20,6 +21,7 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
   const receivedAt = Date.now();
   const config = configFor(env);
   const body = await readJsonBody(request, config.maxBodyBytes);
+  guardPrompt(body.json, config.guardrail);
   const req = parseChatRequest(body.json);
   const route = resolveModel(req.model, config.providers, config.aliases);
   const stream = req.stream === true;

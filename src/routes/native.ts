@@ -1,5 +1,6 @@
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
+import { guardPrompt } from "../guardrail/request-body.ts";
 import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
 import { requireProvider } from "../upstream/providers.ts";
 import { matchNative } from "./native-endpoints.ts";
@@ -23,12 +24,15 @@ export async function handleNative(
   const body = await readJsonBody(request, config.maxBodyBytes);
   const model = endpoint.pathModel ?? requiredString(body.json, "model");
   const stream = endpoint.stream ?? optionalBoolean(body.json, "stream") === true;
+  // The same rules as the output apply to the prompt, before any upstream call.
+  const guarded = guardPrompt(body.json, config.guardrail);
   const plan: StreamPlan = {
     provider: provider.name,
     route: "native",
     model: `${provider.name}/${model}`,
     path: endpoint.upstreamPath,
-    body: new TextDecoder().decode(body.bytes),
+    // Unchanged prompts are forwarded byte for byte; a redacted one is re-serialized.
+    body: guarded.changed ? JSON.stringify(body.json) : new TextDecoder().decode(body.bytes),
     headers: {},
     format: endpoint.format.name,
     stream,

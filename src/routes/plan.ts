@@ -3,6 +3,8 @@ import { attachAnalytics, gatewaySink } from "../analytics/stream-analytics.ts";
 import type { GatewayConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
+import { GuardrailStage } from "../guardrail/stage.ts";
+import type { StreamItem } from "../pipeline/item.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { TranslateStage } from "../pipeline/translate-stage.ts";
 import { ERROR_CODE } from "../protocol.ts";
@@ -71,6 +73,17 @@ export function translateStage(plan: StreamPlan, state: StreamState): TranslateS
   return new TranslateStage(translator.createStream(plan.translate.identity), FORMATS[plan.format], state);
 }
 
+/** The item stages every stream of this gateway runs: the guardrail, unless it is off. */
+export function guardStages(
+  config: GatewayConfig,
+  format: FormatName,
+  state: StreamState,
+  abortUpstream: (reason: string) => void,
+): TransformStream<StreamItem, StreamItem>[] {
+  if (config.guardrail.mode === "off") return [];
+  return [new GuardrailStage(config.guardrail, FORMATS[format], state, abortUpstream)];
+}
+
 /** Sends a plan's request upstream on behalf of `request` (whose allow-listed headers are forwarded). */
 export function openPlan(
   plan: StreamPlan,
@@ -131,5 +144,6 @@ export async function runDirect(
     if (plan.stream) trackStream(plan, state, env);
   });
   if (!plan.stream || !x.isStream) return jsonResponse(plan, x);
-  return streamResponse(x, FORMATS[plan.format], translateStage(plan, x.state));
+  const stages = guardStages(config, plan.format, x.state, (reason) => x.abort.abort(reason));
+  return streamResponse(x, FORMATS[plan.format], translateStage(plan, x.state), stages);
 }

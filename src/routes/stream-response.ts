@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config.ts";
 import { GatewayError } from "../errors.ts";
 import { copyResponseHeaders, upstreamRequestHeaders } from "../http/upstream-headers.ts";
 import { buildPipeline } from "../pipeline/build.ts";
+import type { StreamItem } from "../pipeline/item.ts";
 import { StreamState } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, EVENT_STREAM_TYPE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
 import type { SseEvent } from "../sse/types.ts";
@@ -84,6 +85,7 @@ export function streamResponse(
   x: OpenExchange,
   format: WireFormat,
   translate?: TransformStream<SseEvent, SseEvent>,
+  stages: readonly TransformStream<StreamItem, StreamItem>[] = [],
 ): Response {
   if (x.upstream.body === null)
     throw new GatewayError(502, ERROR_CODE.upstreamError, "the upstream sent no body");
@@ -93,6 +95,7 @@ export function streamResponse(
     format,
     state: x.state,
     abortUpstream: (reason) => x.abort.abort(reason),
+    stages,
     ...(translate === undefined ? {} : { translate }),
   });
   return new Response(stream, { status: 200, headers: x.headers });

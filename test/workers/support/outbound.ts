@@ -6,8 +6,16 @@ const cancelled = new Set<string>();
 
 const encoder = new TextEncoder();
 
-function chunk(i: number): string {
-  return `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"t${i} "},"finish_reason":null}]}\n\n`;
+function chunk(i: number, text = `t${i} `): string {
+  return `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${text}"},"finish_reason":null}]}\n\n`;
+}
+
+/**
+ * Tokens of a stream that stalls: no digits, because the guardrail rightly holds back a trailing digit
+ * (it could begin a card number) until more text arrives, and a stalled stream never sends more.
+ */
+function word(i: number): string {
+  return `${"abcdefghij"[i % 10] ?? "x"}word `;
 }
 
 /**
@@ -48,8 +56,10 @@ function scriptedStream(model: string): ReadableStream<Uint8Array> | undefined {
       pull(c) {
         return new Promise<void>((resolve) => {
           timer = setTimeout(() => {
-            if (i < n) c.enqueue(encoder.encode(chunk(i++)));
-            else if (kind === "slow") {
+            if (i < n) {
+              c.enqueue(encoder.encode(kind === "hang" ? chunk(i, word(i)) : chunk(i)));
+              i++;
+            } else if (kind === "slow") {
               c.enqueue(encoder.encode("data: [DONE]\n\n"));
               c.close();
             } else return; // hang: never resolve, never close
