@@ -19,6 +19,8 @@ export interface Env {
   readonly MODEL_ALIASES?: string;
   /** Workers AI binding (optional: declare `[ai] binding = "AI"` in wrangler.toml to enable it). */
   readonly AI?: Ai;
+  /** Cross-origin pages allowed to call the gateway: empty = same-origin only, `*`, or a comma list. */
+  readonly ALLOWED_ORIGINS?: string;
   /** Guardrail mode: off | observe | enforce (default enforce). */
   readonly GUARDRAIL_MODE?: string;
   /** Guardrail rules as JSON (see README); empty means the safe defaults. */

@@ -1,4 +1,5 @@
 import type { Env } from "./env.ts";
+import { parseCorsPolicy, preflight, withCors } from "./http/cors.ts";
 import { createRouter } from "./router.ts";
 
 export { StreamObject } from "./resumable/stream-object.ts";
@@ -6,5 +7,9 @@ export { StreamObject } from "./resumable/stream-object.ts";
 const router = createRouter();
 
 export default {
-  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  async fetch(request, env, ctx) {
+    const cors = parseCorsPolicy(env.ALLOWED_ORIGINS);
+    if (request.method === "OPTIONS") return preflight(request, cors);
+    return withCors(request, await router.fetch(request, env, ctx), cors);
+  },
 } satisfies ExportedHandler<Env>;

@@ -9,7 +9,7 @@ export const BUNDLE_DIR = path.resolve(process.cwd(), "dist/local");
 /** Environment for wrangler: no telemetry, no Request.cf download (this machine is offline). */
 const WRANGLER_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
-/** Bundles the worker exactly as `wrangler deploy` does, into BUNDLE_DIR. */
+/** Bundles the worker exactly as `wrangler deploy` does (running wrangler.toml's [build] first), into BUNDLE_DIR. */
 export function buildWorker(): void {
   execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", BUNDLE_DIR], {
     env: WRANGLER_ENV,
@@ -55,6 +55,13 @@ export async function startGateway(bindings: Record<string, string> = {}): Promi
       bindings: { ...vars, ...bindings },
       analyticsEngineDatasets: { TTFT: { dataset: "llm_gateway_ttft" } },
       durableObjects: { STREAMS: { className: "StreamObject", useSQLite: true } },
+      // The demo page and the built client, served like wrangler.toml's [assets]; API paths reach the worker first.
+      assets: {
+        directory: path.resolve(process.cwd(), "public"),
+        binding: "ASSETS",
+        routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: false },
+        run_worker_first: ["/v1/*", "/openai/*", "/anthropic/*", "/gemini/*", "/demo/*", "/healthz", "/client.js"],
+      },
       host: "127.0.0.1",
       port: 0,
     }),

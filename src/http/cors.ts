@@ -1,0 +1,66 @@
+import { HEADER } from "../protocol.ts";
+
+/** Response headers a browser page may read: the stream id for resuming, timings, request ids. */
+const EXPOSED = [
+  HEADER.streamId,
+  HEADER.resumeToken,
+  HEADER.serverTiming,
+  HEADER.requestId,
+  HEADER.retryAfter,
+  "request-id",
+];
+
+/** Which cross-origin pages may call the gateway, from `ALLOWED_ORIGINS`. */
+export interface CorsPolicy {
+  /** `*` allows every origin (only when configured so); otherwise the exact origins listed. */
+  readonly any: boolean;
+  readonly origins: ReadonlySet<string>;
+}
+
+/** Parses `ALLOWED_ORIGINS`: empty means same-origin only; `*` any origin; else a comma-separated list. */
+export function parseCorsPolicy(value: string | undefined): CorsPolicy {
+  const items = (value ?? "")
+    .split(",")
+    .map((s) => s.trim().replace(/\/$/, ""))
+    .filter((s) => s !== "");
+  return { any: items.includes("*"), origins: new Set(items.filter((s) => s !== "*")) };
+}
+
+function allowedOrigin(request: Request, policy: CorsPolicy): string | undefined {
+  const origin = request.headers.get("origin");
+  if (origin === null) return undefined;
+  if (origin === new URL(request.url).origin) return origin;
+  if (policy.any) return "*";
+  return policy.origins.has(origin) ? origin : undefined;
+}
+
+/**
+ * Answers a CORS preflight. A page from an origin that is not allowed gets a 403 without any
+ * `access-control-allow-*` header, so the browser refuses the real request.
+ */
+export function preflight(request: Request, policy: CorsPolicy): Response {
+  const origin = allowedOrigin(request, policy);
+  const headers = new Headers({ vary: "Origin" });
+  if (origin === undefined) return new Response(null, { status: 403, headers });
+  headers.set("access-control-allow-origin", origin);
+  headers.set("access-control-allow-methods", "GET, POST, DELETE, OPTIONS");
+  // The SDKs send their own headers (x-stainless-*, anthropic-version...): allow what the page asks for,
+  // since the origin is already trusted; credentials are still checked on the real request.
+  const requested = request.headers.get("access-control-request-headers");
+  if (requested !== null && /^[\w\-, ]{0,2000}$/.test(requested))
+    headers.set("access-control-allow-headers", requested);
+  headers.set("access-control-max-age", "600");
+  return new Response(null, { status: 204, headers });
+}
+
+/** Adds the CORS headers to a response for an allowed origin; `Vary: Origin` always, for caches. */
+export function withCors(request: Request, response: Response, policy: CorsPolicy): Response {
+  const origin = allowedOrigin(request, policy);
+  const res = new Response(response.body, response);
+  res.headers.append("vary", "Origin");
+  if (origin !== undefined) {
+    res.headers.set("access-control-allow-origin", origin);
+    res.headers.set("access-control-expose-headers", EXPOSED.join(", "));
+  }
+  return res;
+}
