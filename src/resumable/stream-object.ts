@@ -1,5 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import { buildDataPoint } from "../analytics/data-point.ts";
 import { timingComment } from "../analytics/server-timing.ts";
+import { gatewaySink } from "../analytics/stream-analytics.ts";
+import { StreamMetrics } from "../analytics/stream-metrics.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
@@ -224,8 +227,23 @@ export class StreamObject extends DurableObject<Env> {
       withId(ev, String(record.eventCount + 1 + i)),
     );
     this.#store.appendBatch(record.eventCount + 1, events, events.join("").length);
-    this.#store.finish(STREAM_OUTCOME.lost, ERROR_CODE.streamLost, Date.now());
+    const now = Date.now();
+    this.#store.finish(STREAM_OUTCOME.lost, ERROR_CODE.streamLost, now);
     this.#finished(STREAM_OUTCOME.lost);
+    // The instance that measured this stream is gone: its one data point is written now, from what was stored.
+    const metrics = new StreamMetrics();
+    metrics.requestReceived(record.createdAt);
+    metrics.bytesSent(record.byteCount);
+    metrics.end(now, STREAM_OUTCOME.lost);
+    const meta = {
+      route: record.route,
+      provider: record.provider,
+      model: record.model,
+      guardrail: "none" as const,
+    };
+    gatewaySink(this.env).write(
+      buildDataPoint({ ...meta, colo: "", country: "", principal: record.owner }, metrics.snapshot()),
+    );
   }
 
   #read(after: number, owner: string): Response {
