@@ -29,6 +29,8 @@ export default defineConfig({
           MAX_BODY_BYTES: "4096",
           // Short retention so a test can see the alarm delete a finished stream.
           STREAM_TTL_SECONDS: "1",
+          // A deny term that blocks, so a test can end a stream as `blocked`.
+          GUARDRAIL_RULES: JSON.stringify({ denyTerms: { terms: ["forbidden-word"], action: "block" } }),
         },
         outboundService: outbound,
       },

@@ -53,7 +53,8 @@ export function splitsPair(text: string, at: number): boolean {
 
 /** Escapes a literal for use inside a regular expression. */
 export function escapeRegExp(literal: string): string {
-  return literal.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  // Only syntax characters and "/": under the `u` flag any other escaped character (e.g. "\\-") is a SyntaxError.
+  return literal.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 /**

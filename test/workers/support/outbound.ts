@@ -38,6 +38,37 @@ function scriptedStream(model: string): ReadableStream<Uint8Array> | undefined {
       },
     });
   }
+  if (kind === "text" && a !== undefined) {
+    // `text:<words>`: one word per event, then [DONE].
+    return new ReadableStream({
+      start(c) {
+        for (const w of a.split(" ")) c.enqueue(encoder.encode(chunk(0, `${w} `)));
+        c.enqueue(encoder.encode("data: [DONE]\n\n"));
+        c.close();
+      },
+    });
+  }
+  if (kind === "cut") {
+    // `cut:<n>`: n tokens, then the body ends without [DONE] (an interrupted upstream).
+    const n = Number(a);
+    return new ReadableStream({
+      start(c) {
+        for (let i = 0; i < n; i++) c.enqueue(encoder.encode(chunk(i, word(i))));
+        c.close();
+      },
+    });
+  }
+  if (kind === "delay") {
+    // `delay:<ms>`: the first token only after ms (a slow model), then two more and [DONE].
+    return new ReadableStream({
+      async start(c) {
+        await new Promise((r) => setTimeout(r, Number(a)));
+        for (let i = 0; i < 3; i++) c.enqueue(encoder.encode(chunk(i, word(i))));
+        c.enqueue(encoder.encode("data: [DONE]\n\n"));
+        c.close();
+      },
+    });
+  }
   if (kind === "burst") {
     const n = Number(a);
     return new ReadableStream({

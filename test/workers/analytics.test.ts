@@ -1,0 +1,134 @@
+import { abortAllDurableObjects, env, SELF } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { BLOB, DOUBLE } from "../../src/analytics/data-point.ts";
+
+const GATEWAY = "https://gateway.test";
+
+interface MetricsLine {
+  event: string;
+  model: string;
+  outcome: string;
+  route: string;
+  provider: string;
+  guardrail: string;
+  upstreamTtftMs: number;
+  gatewayTtftMs: number;
+  durationMs: number;
+  bytesSent: number;
+}
+
+/** The structured log is the local stand-in for Analytics Engine: one `stream_metrics` line per point. */
+let lines: MetricsLine[] = [];
+let points: AnalyticsEngineDataPoint[] = [];
+
+beforeEach(() => {
+  lines = [];
+  points = [];
+  vi.spyOn(console, "log").mockImplementation((arg: unknown) => {
+    if (typeof arg === "object" && arg !== null && (arg as { event?: unknown }).event === "stream_metrics") {
+      lines.push(arg as MetricsLine);
+    }
+  });
+  if (env.TTFT !== undefined) {
+    vi.spyOn(env.TTFT, "writeDataPoint").mockImplementation((p) => {
+      if (p !== undefined) points.push(p);
+    });
+  }
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function start(model: string, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(`${GATEWAY}/openai/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "x" }] }),
+  });
+}
+
+/** Waits for this model's data point, then makes sure no second one follows. */
+async function exactlyOne(model: string): Promise<MetricsLine> {
+  const mine = () => lines.filter((l) => l.model === `openai/${model}`);
+  for (let i = 0; i < 300 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 150));
+  expect(mine()).toHaveLength(1);
+  return mine()[0] as MetricsLine;
+}
+
+describe("one data point per stream, whichever way it ends", () => {
+  it("complete", async () => {
+    await (await start("burst:3:complete")).text();
+    const line = await exactlyOne("burst:3:complete");
+    expect(line).toMatchObject({
+      outcome: "complete",
+      provider: "openai",
+      route: "native/openai-chat",
+      guardrail: "none",
+    });
+    expect(line.bytesSent).toBeGreaterThan(0);
+  });
+
+  it("interrupted (the upstream ended without [DONE])", async () => {
+    await (await start("cut:2:interrupted")).text();
+    expect((await exactlyOne("cut:2:interrupted")).outcome).toBe("interrupted");
+  });
+
+  it("blocked (by the guardrail), with the rule as the verdict", async () => {
+    await (await start("text:hello forbidden-word there")).text();
+    const line = await exactlyOne("text:hello forbidden-word there");
+    expect(line).toMatchObject({ outcome: "blocked", guardrail: "block:deny_terms" });
+  });
+
+  it("cancelled (DELETE), although the client had left", async () => {
+    const res = await start("slow:1000:20:cancelled");
+    const id = res.headers.get("x-stream-id") ?? "";
+    await res.body?.cancel();
+    await SELF.fetch(`${GATEWAY}/v1/streams/${id}`, { method: "DELETE" });
+    expect((await exactlyOne("slow:1000:20:cancelled")).outcome).toBe("cancelled");
+  });
+
+  it("lost (the object restarted mid-stream)", async () => {
+    const res = await start("hang:2:lost");
+    const id = res.headers.get("x-stream-id") ?? "";
+    const reader = res.body?.getReader();
+    await reader?.read();
+    await new Promise((r) => setTimeout(r, 120));
+    await abortAllDurableObjects();
+    await (await SELF.fetch(`${GATEWAY}/v1/streams/${id}`)).text();
+    expect((await exactlyOne("hang:2:lost")).outcome).toBe("lost");
+  });
+
+  it("complete, on a plain (non-resumable) stream too", async () => {
+    await (await start("burst:2:direct", { "x-resumable": "false" })).text();
+    expect((await exactlyOne("burst:2:direct")).outcome).toBe("complete");
+  });
+});
+
+describe("timings", () => {
+  it("measures a 300 ms first-token delay upstream as an upstream TTFT of about 300 ms", async () => {
+    const res = await start("delay:300:ttft");
+    expect(res.headers.get("server-timing")).toMatch(/^upstream-connect;dur=\d+/);
+    const text = await res.text();
+    const line = await exactlyOne("delay:300:ttft");
+    expect(line.upstreamTtftMs).toBeGreaterThanOrEqual(290);
+    expect(line.upstreamTtftMs).toBeLessThan(600);
+    expect(line.gatewayTtftMs).toBeGreaterThanOrEqual(line.upstreamTtftMs);
+    // The client's own copy: the final SSE comment carries the same measurement.
+    const timings = JSON.parse(/: timings (\{.*\})\n/.exec(text)?.[1] ?? "{}") as { upstreamTtftMs: number };
+    expect(timings.upstreamTtftMs).toBeGreaterThanOrEqual(290);
+  });
+
+  it("writes the Analytics Engine point with each field at its documented position", async () => {
+    await (await start("burst:4:positions")).text();
+    const line = await exactlyOne("burst:4:positions");
+    const point = points.find((p) => p.indexes?.[0] === "openai/burst:4:positions");
+    expect(point).toBeDefined();
+    expect(point?.blobs?.[BLOB.outcome - 1]).toBe("complete");
+    expect(point?.blobs?.[BLOB.model - 1]).toBe("openai/burst:4:positions");
+    expect(point?.blobs?.[BLOB.provider - 1]).toBe("openai");
+    expect(point?.doubles?.[DOUBLE.bytesSent - 1]).toBe(line.bytesSent);
+    expect(point?.doubles?.[DOUBLE.durationMs - 1]).toBe(line.durationMs);
+  });
+});
