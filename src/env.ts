@@ -1,8 +1,13 @@
+import type { AuthEnv } from "./auth/principal.ts";
+import type { RateLimitEnv } from "./auth/rate-limit.ts";
+
 /**
  * The Worker's bindings and variables as declared in wrangler.toml. Secrets named by configuration
  * (e.g. a custom provider's key) are read through `secret()` since their names are not known here.
  */
-export interface Env {
+export interface Env extends AuthEnv, RateLimitEnv {
+  /** The rate-limiting binding for anonymous callers (counted per client IP). */
+  readonly RATE_LIMIT_ANONYMOUS?: RateLimit;
   readonly OPENAI_BASE_URL?: string;
   readonly ANTHROPIC_BASE_URL?: string;
   readonly GEMINI_BASE_URL?: string;

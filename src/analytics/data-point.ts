@@ -80,7 +80,8 @@ const INDEX_MAX_BYTES = 96;
  */
 const BLOB_MAX_BYTES = 256;
 /** A principal is a hex digest (8-128 digits) or this literal. */
-const PRINCIPAL_PATTERN = /^(?:[0-9a-f]{8,128}|anonymous)$/;
+// Principal ids are hashes (`jwt:<sha256 prefix>`, bare hex), a gateway key's configured *name*, or anonymous.
+const PRINCIPAL_PATTERN = /^(?:key:[A-Za-z0-9_.-]{1,64}|jwt:[0-9a-f]{32}|anonymous|[0-9a-f]{8,128})$/;
 /** How `request.cf` spells a colo or country: short alphanumerics; anything else is "unknown". */
 const LOCATION_PATTERN = /^[A-Za-z0-9]{1,8}$/;
 

@@ -4,11 +4,32 @@ import { scanPrompt } from "./prompt.ts";
 import type { GuardrailConfig, Verdict } from "./types.ts";
 
 /**
- * Keys under which every supported request format carries prompt text (OpenAI `content`/`text`/
- * `input`/`instructions`, Anthropic `system`/`content`/`text`, Gemini `text`): a format-agnostic walk,
- * so no route branches on a provider to guard its prompt.
+ * Fields that are never free text (identifiers, enums, model names, media payloads): every other string
+ * in a request body is scanned, wherever a format keeps it (messages, system prompts, tool results,
+ * tool-call inputs, Gemini function args...). A format-agnostic walk, so no route branches on a provider.
+ * Base64 media (`data`, data URLs) is skipped: it is not prompt text, and scanning megabytes of it for
+ * key-like runs would cost time and false positives.
  */
-const PROMPT_KEYS = new Set(["content", "text", "input", "instructions", "system", "prompt", "arguments"]);
+const NOT_TEXT = new Set([
+  "model",
+  "role",
+  "type",
+  "id",
+  "call_id",
+  "tool_call_id",
+  "tool_use_id",
+  "media_type",
+  "mime_type",
+  "mimeType",
+  "data",
+  "url",
+  "detail",
+  "signature",
+  "thoughtSignature",
+  "encrypted_content",
+  "stop_reason",
+  "finish_reason",
+]);
 
 /** What the prompt guard did to a request body. */
 export interface PromptGuardResult {
@@ -27,8 +48,7 @@ export function guardPrompt(body: Record<string, unknown>, config: GuardrailConf
   const visit = (node: unknown, path: string): void => {
     if (Array.isArray(node)) {
       node.forEach((v, i) => {
-        if (typeof v === "string" && PROMPT_KEYS.has(path.split(".").pop() ?? ""))
-          node[i] = scan(v, `${path}[${i}]`);
+        if (typeof v === "string") node[i] = scan(v, `${path}[${i}]`);
         else visit(v, `${path}[${i}]`);
       });
       return;
@@ -36,8 +56,9 @@ export function guardPrompt(body: Record<string, unknown>, config: GuardrailConf
     if (typeof node !== "object" || node === null) return;
     const obj = node as Record<string, unknown>;
     for (const [key, value] of Object.entries(obj)) {
+      if (NOT_TEXT.has(key)) continue;
       const at = path === "" ? key : `${path}.${key}`;
-      if (typeof value === "string" && PROMPT_KEYS.has(key)) obj[key] = scan(value, at);
+      if (typeof value === "string") obj[key] = scan(value, at);
       else visit(value, at);
     }
   };

@@ -202,8 +202,8 @@ export class StreamObject extends DurableObject<Env> {
   /** The stream's record, marking it `lost` first if this instance restarted while it was live. */
   #recordFor(owner: string): StreamRecord {
     let record = this.#store.record();
-    // One place decides who may see a stream: until gateway keys land every caller is "anonymous",
-    // so the unguessable id is the only key. A mismatch answers 404, never "forbidden" (no oracle).
+    // The one place that decides who may see a stream: the principal that created it (or a valid resume
+    // token for it). A mismatch answers 404, never "forbidden", so there is no existence oracle.
     if (record === undefined || record.owner !== owner) throw notFound();
     if (record.state === "streaming" && this.#session === undefined) {
       this.#markLost(record);

@@ -1,3 +1,5 @@
+import { assertMayUseModel, authenticate } from "../auth/principal.ts";
+import { checkRateLimit } from "../auth/rate-limit.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
@@ -6,7 +8,7 @@ import { resolveModel } from "../upstream/models.ts";
 import { parseChatRequest } from "../upstream/openai-chat/request.ts";
 import type { ChunkIdentity } from "../upstream/translator.ts";
 import { planContext, type StreamPlan } from "./plan.ts";
-import { principalOf, runPlan } from "./run-plan.ts";
+import { runPlan } from "./run-plan.ts";
 
 function completionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
@@ -20,10 +22,14 @@ function completionId(): string {
 export async function handleChat(request: Request, env: Env): Promise<Response> {
   const receivedAt = Date.now();
   const config = configFor(env);
+  const principal = await authenticate(request, env);
+  await checkRateLimit(request, env, principal);
   const body = await readJsonBody(request, config.maxBodyBytes);
   guardPrompt(body.json, config.guardrail);
   const req = parseChatRequest(body.json);
   const route = resolveModel(req.model, config.providers, config.aliases);
+  // Allow-lists name the canonical `<provider>/<model>`, whatever alias the client used.
+  assertMayUseModel(principal, `${route.provider.name}/${route.upstreamModel}`, env);
   const stream = req.stream === true;
   const call = route.translator.buildRequest(req, route.upstreamModel, stream);
   const identity: ChunkIdentity = {
@@ -42,7 +48,7 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
     format: "openai-chat",
     stream,
     translate: { family: route.provider.family, identity },
-    ...planContext(request, receivedAt, principalOf(request)),
+    ...planContext(request, receivedAt, principal.id),
   };
-  return runPlan(plan, request, env);
+  return runPlan(plan, request, env, principal);
 }

@@ -1,3 +1,5 @@
+import { assertMayUseModel, authenticate } from "../auth/principal.ts";
+import { checkRateLimit } from "../auth/rate-limit.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
@@ -5,7 +7,7 @@ import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
 import { requireProvider } from "../upstream/providers.ts";
 import { matchNative } from "./native-endpoints.ts";
 import { planContext, type StreamPlan } from "./plan.ts";
-import { principalOf, runPlan } from "./run-plan.ts";
+import { runPlan } from "./run-plan.ts";
 
 /**
  * `POST /<provider>/<native path>`: forwards the client's request body unchanged to the provider's
@@ -19,10 +21,13 @@ export async function handleNative(
 ): Promise<Response> {
   const receivedAt = Date.now();
   const config = configFor(env);
+  const principal = await authenticate(request, env);
+  await checkRateLimit(request, env, principal);
   const provider = requireProvider(config.providers, providerName);
   const endpoint = matchNative(provider.family, path);
   const body = await readJsonBody(request, config.maxBodyBytes);
   const model = endpoint.pathModel ?? requiredString(body.json, "model");
+  assertMayUseModel(principal, `${provider.name}/${model}`, env);
   const stream = endpoint.stream ?? optionalBoolean(body.json, "stream") === true;
   // The same rules as the output apply to the prompt, before any upstream call.
   const guarded = guardPrompt(body.json, config.guardrail);
@@ -36,7 +41,7 @@ export async function handleNative(
     headers: {},
     format: endpoint.format.name,
     stream,
-    ...planContext(request, receivedAt, principalOf(request)),
+    ...planContext(request, receivedAt, principal.id),
   };
-  return runPlan(plan, request, env);
+  return runPlan(plan, request, env, principal);
 }

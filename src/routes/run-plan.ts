@@ -1,3 +1,5 @@
+import type { Principal } from "../auth/principal.ts";
+import { resumeTokenFor } from "../auth/stream-access.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { forwardableHeaders } from "../http/upstream-headers.ts";
@@ -8,16 +10,16 @@ import { requireProvider } from "../upstream/providers.ts";
 import { runDirect, type StreamPlan } from "./plan.ts";
 import { requireKey } from "./stream-response.ts";
 
-/** The principal a stream belongs to. Until gateway keys land every caller is the same one. */
-export function principalOf(_request: Request): string {
-  return "anonymous";
-}
-
 /**
  * Runs a plan: streaming answers go through a fresh Durable Object (resumable by id) unless turned
  * off by configuration or by the request (`x-resumable: false`); everything else runs directly.
  */
-export async function runPlan(plan: StreamPlan, request: Request, env: Env): Promise<Response> {
+export async function runPlan(
+  plan: StreamPlan,
+  request: Request,
+  env: Env,
+  principal: Principal,
+): Promise<Response> {
   const config = configFor(env);
   requireKey(requireProvider(config.providers, plan.provider));
   const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
@@ -27,10 +29,14 @@ export async function runPlan(plan: StreamPlan, request: Request, env: Env): Pro
   const stub = env.STREAMS.get(env.STREAMS.idFromName(streamId));
   const res = await stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
     method: "POST",
-    headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
+    headers: { [STREAM_OBJECT.ownerHeader]: plan.principal },
     body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
   });
-  return detachOnDisconnect(res, request);
+  const relayed = detachOnDisconnect(res, request);
+  // EventSource cannot send credentials: a short-lived token bound to this stream and caller stands in.
+  const token = res.ok ? await resumeTokenFor(env, streamId, principal) : undefined;
+  if (token !== undefined) relayed.headers.set(HEADER.resumeToken, token);
+  return relayed;
 }
 
 /**

@@ -1,9 +1,10 @@
+import { streamPrincipalId } from "../auth/stream-access.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
 import { isStreamId } from "../resumable/stream-id.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
-import { detachOnDisconnect, principalOf } from "./run-plan.ts";
+import { detachOnDisconnect } from "./run-plan.ts";
 
 /** Event numbers are small non-negative integers; anything else is a malformed cursor. */
 const CURSOR = /^\d{1,15}$/;
@@ -36,18 +37,26 @@ function objectFor(env: Env, id: string): DurableObjectStub {
   return env.STREAMS.get(env.STREAMS.idFromName(id));
 }
 
-function call(request: Request, env: Env, id: string, op: string, method = "GET"): Promise<Response> {
+/** Who is asking: a valid `?token=` resume token, else the request's own credentials. */
+function ownerOf(request: Request, env: Env, id: string): Promise<string> {
+  if (!isStreamId(id)) throw streamNotFound();
+  return streamPrincipalId(request, env, id);
+}
+
+async function call(request: Request, env: Env, id: string, op: string, method = "GET"): Promise<Response> {
+  const owner = await ownerOf(request, env, id);
   return objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${op}`, {
     method,
-    headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
+    headers: { [STREAM_OBJECT.ownerHeader]: owner },
   });
 }
 
 /** `GET /v1/streams/{id}`: replays every event after the cursor, then follows live until the end. */
 export async function handleResume(request: Request, env: Env, id: string): Promise<Response> {
   const after = cursorOf(request);
+  const owner = await ownerOf(request, env, id);
   const res = await objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.read}?after=${after}`, {
-    headers: { [STREAM_OBJECT.ownerHeader]: principalOf(request) },
+    headers: { [STREAM_OBJECT.ownerHeader]: owner },
   });
   return detachOnDisconnect(res, request);
 }

@@ -52,7 +52,8 @@ export async function startGateway(bindings: Record<string, string> = {}): Promi
       modules: true,
       compatibilityDate,
       compatibilityFlags,
-      bindings: { ...vars, ...bindings },
+      // Suites about other things than auth run with anonymous access to every model; auth suites override it.
+      bindings: { ...vars, ALLOW_ANONYMOUS: "true", ANONYMOUS_MODELS: "*", ...bindings },
       analyticsEngineDatasets: { TTFT: { dataset: "llm_gateway_ttft" } },
       durableObjects: { STREAMS: { className: "StreamObject", useSQLite: true } },
       // The demo page and the built client, served like wrangler.toml's [assets]; API paths reach the worker first.

@@ -17,8 +17,12 @@ const CHUNK = 64;
  */
 export const PRIVATE_KEY_BLOCK_CAP = 16_384;
 
-/** Base64 body, line breaks, and the `Proc-Type:`/`DEK-Info:` headers of legacy encrypted keys. */
-const inBody = asciiClass("A-Za-z0-9+/= \t\r\n:,-");
+/**
+ * Base64 body, line breaks, and the `Proc-Type:`/`DEK-Info:` headers of legacy encrypted keys. The backslash
+ * admits line breaks written as `\n` inside JSON strings (tool-call arguments, code in a string), which
+ * would otherwise end the match after the BEGIN line and let the body through.
+ */
+const inBody = asciiClass("A-Za-z0-9+/= \t\r\n:,\\-");
 const DASH = 45;
 
 /**

@@ -151,7 +151,7 @@ function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
     !isRecord(payload) ||
     delta === undefined ||
     where === undefined ||
-    typeof delta[where.field] !== "string"
+    typeof where.holder(delta)?.[where.field] !== "string"
   ) {
     if (texts.length === 0) return ev;
     throw new RangeError(`anthropic rewrite: event "${ev.event ?? "message"}" carries no text part`);
@@ -160,7 +160,7 @@ function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
   if (texts.length !== 1 || text === undefined) {
     throw new RangeError(`anthropic rewrite: expected 1 text, got ${texts.length}`);
   }
-  const next = { ...payload, delta: { ...delta, [where.field]: text } };
+  const next = { ...payload, delta: where.set(delta, text) };
   const event = ANTHROPIC_EVENT.contentBlockDelta;
   const data = JSON.stringify(next);
   const newline = writableNewline(ev.newline);

@@ -168,6 +168,9 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         if (toolIndex === undefined) return [];
         return [this.#chunk({ tool_calls: [{ index: toolIndex, function: { arguments: d.text } }] })];
       }
+      case "citation":
+        // OpenAI chunks have no citation field; the cited text is a quote of the client's own source.
+        return [];
     }
   }
 

@@ -25,7 +25,7 @@ export const ANTHROPIC_EVENT = {
 } as const;
 
 /** Kinds of streamed text inside a `content_block_delta`. */
-export type DeltaKind = "text" | "thinking" | "input";
+export type DeltaKind = "text" | "thinking" | "input" | "citation";
 
 /** The text a `content_block_delta` carries, with the JSON field that holds it. */
 export interface BlockDelta {
@@ -34,17 +34,36 @@ export interface BlockDelta {
   readonly text: string;
 }
 
-/** The delta field that carries text, per delta type; `signature_delta` and `citations_delta` carry none. */
-const DELTA_TEXT_FIELD: Readonly<Record<string, { readonly kind: DeltaKind; readonly field: string }>> = {
-  text_delta: { kind: "text", field: "text" },
-  thinking_delta: { kind: "thinking", field: "thinking" },
-  input_json_delta: { kind: "input", field: "partial_json" },
+/** Where a delta type keeps its text: the object holding it (the delta itself, or nested) and the field. */
+export interface DeltaTextField {
+  readonly kind: DeltaKind;
+  readonly field: string;
+  /** The object that holds `field` (a citation nests its quoted text one level down). */
+  readonly holder: (delta: JsonObject) => JsonObject | undefined;
+  /** A copy of `delta` with the text replaced. */
+  readonly set: (delta: JsonObject, text: string) => JsonObject;
+}
+
+function direct(kind: DeltaKind, field: string): DeltaTextField {
+  return { kind, field, holder: (d) => d, set: (d, text) => ({ ...d, [field]: text }) };
+}
+
+/** The field that carries text, per delta type; `signature_delta` carries none. */
+const DELTA_TEXT_FIELD: Readonly<Record<string, DeltaTextField>> = {
+  text_delta: direct("text", "text"),
+  thinking_delta: direct("thinking", "thinking"),
+  input_json_delta: direct("input", "partial_json"),
+  // A citation quotes the source it cites: text the client sees, so the guardrail must see it too.
+  citations_delta: {
+    kind: "citation",
+    field: "cited_text",
+    holder: (d) => objectField(d, "citation"),
+    set: (d, text) => ({ ...d, citation: { ...objectField(d, "citation"), cited_text: text } }),
+  },
 };
 
 /** Where a delta's text sits inside the event JSON, for rewriting it in place. */
-export function deltaTextField(
-  delta: JsonObject,
-): { readonly kind: DeltaKind; readonly field: string } | undefined {
+export function deltaTextField(delta: JsonObject): DeltaTextField | undefined {
   const type = stringField(delta, "type");
   return type === undefined ? undefined : DELTA_TEXT_FIELD[type];
 }
@@ -55,8 +74,9 @@ export function readBlockDelta(payload: JsonObject): BlockDelta | undefined {
   const delta = objectField(payload, "delta");
   if (index === undefined || delta === undefined) return undefined;
   const where = deltaTextField(delta);
-  if (where === undefined) return undefined;
-  const text = stringField(delta, where.field);
+  const holder = where?.holder(delta);
+  if (where === undefined || holder === undefined) return undefined;
+  const text = stringField(holder, where.field);
   return text === undefined ? undefined : { index, kind: where.kind, text };
 }
 

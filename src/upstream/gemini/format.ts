@@ -41,6 +41,15 @@ function visitText(
       }
       const text = str(part, "text");
       if (text) visit(`c${c}/${part.thought === true ? "thought" : "text"}`, text, (t) => (part.text = t));
+      // Code execution: the model's code and its output are text the client sees too.
+      for (const [field, key, channel] of [
+        ["executableCode", "code", "code"],
+        ["codeExecutionResult", "output", "result"],
+      ] as const) {
+        const holder = obj(part, field);
+        const value = holder === undefined ? undefined : str(holder, key);
+        if (holder !== undefined && value) visit(`c${c}/${channel}${j}`, value, (t) => (holder[key] = t));
+      }
     }
   }
 }

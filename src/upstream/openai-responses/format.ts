@@ -10,6 +10,7 @@ const DELTA_EVENTS: Readonly<Record<string, string>> = {
   "response.reasoning_text.delta": "reasoning",
   "response.reasoning_summary_text.delta": "summary",
   "response.function_call_arguments.delta": "args",
+  "response.code_interpreter_call_code.delta": "code",
 };
 
 /** Events that repeat a whole text once it is finished; they need scanning too, as one final part. */
@@ -19,6 +20,7 @@ const DONE_TEXT_FIELDS: Readonly<Record<string, string>> = {
   "response.reasoning_text.done": "text",
   "response.reasoning_summary_text.done": "text",
   "response.function_call_arguments.done": "arguments",
+  "response.code_interpreter_call_code.done": "code",
 };
 
 /** Events whose payload embeds finished output items (whole texts again). */

@@ -24,6 +24,9 @@ function fakeAi(calls: { model: string; inputs: Record<string, unknown> }[]): Ai
   };
 }
 
+/** Anonymous access to every model: this suite is about Workers AI, not auth. */
+const OPEN = { ALLOW_ANONYMOUS: "true", ANONYMOUS_MODELS: "*" } as const;
+
 function chat(env: Env, body: unknown): Promise<Response> {
   const request = new Request("https://gateway.test/v1/chat/completions", {
     method: "POST",
@@ -31,7 +34,7 @@ function chat(env: Env, body: unknown): Promise<Response> {
     body: JSON.stringify(body),
   });
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-  return createRouter().fetch(request, env, ctx);
+  return createRouter().fetch(request, { ...OPEN, ...env }, ctx);
 }
 
 /** The recorded stream's own text and usage, read independently of the translator. */
