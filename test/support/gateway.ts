@@ -44,7 +44,10 @@ export interface LocalGateway {
 }
 
 /** Starts the bundled worker on a free loopback port with wrangler.toml's vars overridden by `bindings`. */
-export async function startGateway(bindings: Record<string, string> = {}): Promise<LocalGateway> {
+export async function startGateway(
+  bindings: Record<string, string> = {},
+  rateLimits: Record<string, { limit: number; period: 10 | 60 }> = {},
+): Promise<LocalGateway> {
   const { compatibilityDate, compatibilityFlags, vars } = wranglerDefaults();
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
@@ -56,6 +59,12 @@ export async function startGateway(bindings: Record<string, string> = {}): Promi
       bindings: { ...vars, ALLOW_ANONYMOUS: "true", ANONYMOUS_MODELS: "*", ...bindings },
       analyticsEngineDatasets: { TTFT: { dataset: "llm_gateway_ttft" } },
       durableObjects: { STREAMS: { className: "StreamObject", useSQLite: true } },
+      ratelimits: Object.fromEntries(
+        Object.entries(rateLimits).map(([name, simple], i) => [
+          name,
+          { namespace_id: String(1000 + i), simple },
+        ]),
+      ),
       // The demo page and the built client, served like wrangler.toml's [assets]; API paths reach the worker first.
       assets: {
         directory: path.resolve(process.cwd(), "public"),
