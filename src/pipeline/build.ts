@@ -1,12 +1,11 @@
 import { STREAM_OUTCOME } from "../protocol.ts";
-import { SseDecodeStream } from "../sse/decode-stream.ts";
-import type { SseEvent } from "../sse/types.ts";
 import type { WireFormat } from "../upstream/format.ts";
 import { EncodeStage } from "./encode-stage.ts";
-import { InspectStage } from "./inspect-stage.ts";
+import { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
-import { safeSource } from "./safe-source.ts";
 import type { StreamState } from "./stream-state.ts";
+import type { Translation } from "./translation.ts";
+import { upstreamEvents } from "./upstream-events.ts";
 
 /** Everything one stream's pipeline is built from. Stages are plugged in; the chain itself never changes. */
 export interface PipelineSpec {
@@ -17,24 +16,23 @@ export interface PipelineSpec {
   readonly state: StreamState;
   /** Aborts the upstream request (client gone, guardrail block, cancel). */
   readonly abortUpstream: (reason: string) => void;
-  /** Event-level stages before inspection, e.g. translating a provider's stream to OpenAI chunks. */
-  readonly translate?: TransformStream<SseEvent, SseEvent>;
-  /** Item-level stages after inspection, in order: guardrail, metrics, resumable store... */
+  /** Translation of a provider's stream into the client's format (OpenAI chunks), if they differ. */
+  readonly translate?: Translation | undefined;
+  /** Item-level stages after inspection, in order: the guardrail... */
   readonly stages?: readonly TransformStream<StreamItem, StreamItem>[];
 }
 
 /**
  * Builds the event stream: upstream bytes → SSE events → (translation) → inspection with an honest
- * end → (stages). Nothing is buffered: each stage forwards an event as soon as it has it.
+ * end (one fused step, see upstreamEvents) → (stages). Nothing is buffered: each stage forwards an
+ * event as soon as it has it.
  */
 export function buildItems(spec: PipelineSpec): ReadableStream<StreamItem> {
   const { state } = spec;
-  let events = safeSource(spec.body, state, () => {
+  let items = upstreamEvents(spec.body, state, new Inspector(spec.format, state), spec.translate, () => {
     spec.abortUpstream("client disconnected");
     state.finish(STREAM_OUTCOME.cancelled);
-  }).pipeThrough(new SseDecodeStream());
-  if (spec.translate !== undefined) events = events.pipeThrough(spec.translate);
-  let items = events.pipeThrough(new InspectStage(spec.format, state));
+  });
   for (const stage of spec.stages ?? []) items = items.pipeThrough(stage);
   return items;
 }

@@ -149,7 +149,7 @@ export class StreamObject extends DurableObject<Env> {
       format,
       state: x.state,
       abortUpstream: (reason) => x.abort.abort(reason),
-      translate: translateStage(plan, x.state),
+      translate: translateStage(plan),
       stages: guardStages(config, plan.format, x.state, (reason) => x.abort.abort(reason)),
     });
     const body = session.reader(0);

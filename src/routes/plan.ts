@@ -6,7 +6,7 @@ import { GatewayError } from "../errors.ts";
 import { GuardrailStage } from "../guardrail/stage.ts";
 import type { StreamItem } from "../pipeline/item.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
-import { TranslateStage } from "../pipeline/translate-stage.ts";
+import { Translation } from "../pipeline/translation.ts";
 import { ERROR_CODE } from "../protocol.ts";
 import type { FormatName } from "../upstream/format.ts";
 import { FORMATS } from "../upstream/formats.ts";
@@ -66,11 +66,11 @@ export function trackStream(plan: StreamPlan, state: StreamState, env: Env): voi
   );
 }
 
-/** The translate stage a plan needs, if any. */
-export function translateStage(plan: StreamPlan, state: StreamState): TranslateStage | undefined {
+/** The translation a plan needs, if the provider's format is not the client's. */
+export function translateStage(plan: StreamPlan): Translation | undefined {
   if (plan.translate === undefined) return undefined;
   const translator = TRANSLATORS[plan.translate.family];
-  return new TranslateStage(translator.createStream(plan.translate.identity), FORMATS[plan.format], state);
+  return new Translation(translator.createStream(plan.translate.identity), FORMATS[plan.format]);
 }
 
 /** The item stages every stream of this gateway runs: the guardrail, unless it is off. */
@@ -145,5 +145,5 @@ export async function runDirect(
   });
   if (!plan.stream || !x.isStream) return jsonResponse(plan, x);
   const stages = guardStages(config, plan.format, x.state, (reason) => x.abort.abort(reason));
-  return streamResponse(x, FORMATS[plan.format], translateStage(plan, x.state), stages);
+  return streamResponse(x, FORMATS[plan.format], translateStage(plan), stages);
 }

@@ -5,8 +5,8 @@ import { copyResponseHeaders, upstreamRequestHeaders } from "../http/upstream-he
 import { buildPipeline } from "../pipeline/build.ts";
 import type { StreamItem } from "../pipeline/item.ts";
 import { StreamState } from "../pipeline/stream-state.ts";
+import type { Translation } from "../pipeline/translation.ts";
 import { ERROR_CODE, EVENT_STREAM_TYPE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
-import type { SseEvent } from "../sse/types.ts";
 import { callUpstream } from "../upstream/call.ts";
 import type { WireFormat } from "../upstream/format.ts";
 import type { Provider } from "../upstream/providers.ts";
@@ -84,7 +84,7 @@ export async function openExchange(x: Exchange): Promise<OpenExchange> {
 export function streamResponse(
   x: OpenExchange,
   format: WireFormat,
-  translate?: TransformStream<SseEvent, SseEvent>,
+  translate?: Translation,
   stages: readonly TransformStream<StreamItem, StreamItem>[] = [],
 ): Response {
   if (x.upstream.body === null)

@@ -1,0 +1,76 @@
+import { ERROR_CODE } from "../protocol.ts";
+import type { SseEvent } from "../sse/types.ts";
+import type { EventInfo, WireFormat } from "../upstream/format.ts";
+import { gatewayItems, type StreamItem } from "./item.ts";
+import type { StreamState } from "./stream-state.ts";
+
+/**
+ * Reads every event once with the format adapter and keeps the stream honest: it records the
+ * upstream's end signals in `state`, and when the upstream ends without a normal finish (cut
+ * connection, missing sentinel, an error the client could not see) it appends an in-band error in
+ * the client's own format, so a truncated stream never looks complete. Pure: no streams, no clock
+ * except the timestamps it records.
+ */
+export class Inspector {
+  readonly #format: WireFormat;
+  readonly #state: StreamState;
+
+  constructor(format: WireFormat, state: StreamState) {
+    this.#format = format;
+    this.#state = state;
+  }
+
+  /** The item for `ev`, followed by a re-framed error when the upstream wrote one the client cannot see. */
+  item(ev: SseEvent): StreamItem[] {
+    const info = this.#format.inspect(ev);
+    record(this.#state, info);
+    if (info.parts.length > 0) {
+      const now = Date.now();
+      this.#state.metrics.firstUpstreamContent(now);
+      this.#state.metrics.contentEvent(now, approxTokens(info));
+    }
+    // A final block without its blank line would be dropped by every SSE client: complete its framing.
+    const items: StreamItem[] = [{ ev: ev.terminated ? ev : terminate(ev), info }];
+    if (info.signal === "stray-error") {
+      const error = { code: ERROR_CODE.upstreamError, message: info.errorMessage ?? "upstream error" };
+      items.push(...gatewayItems(this.#format.errorFrames(error), { parts: [], signal: "error" }));
+    }
+    return items;
+  }
+
+  /** What must follow once the upstream has ended: nothing, or the in-band error of a truncated stream. */
+  end(): StreamItem[] {
+    const state = this.#state;
+    if (state.upstreamError !== undefined || (state.completeSeen && !state.readFailed)) return [];
+    const message = state.readFailed
+      ? "the upstream connection failed before the response was complete"
+      : "the upstream stream ended before the response was complete";
+    return gatewayItems(this.#format.errorFrames({ code: ERROR_CODE.upstreamInterrupted, message }), {
+      parts: [],
+      signal: "error",
+    });
+  }
+}
+
+function record(state: StreamState, info: EventInfo): void {
+  if (info.signal === "complete") state.completeSeen = true;
+  else if (info.signal === "error" || info.signal === "stray-error") {
+    state.upstreamError ??= info.errorMessage ?? "upstream error";
+  }
+  if (info.finishReason !== undefined) state.finishReason = info.finishReason;
+  if (info.usage?.inputTokens !== undefined) state.inputTokens = info.usage.inputTokens;
+  if (info.usage?.outputTokens !== undefined) state.outputTokens = info.usage.outputTokens;
+}
+
+/** Tokens in an event, estimated as one per 4 characters (exact usage replaces the total at the end). */
+function approxTokens(info: EventInfo): number {
+  let chars = 0;
+  for (const p of info.parts) chars += p.text.length;
+  return Math.max(1, Math.round(chars / 4));
+}
+
+function terminate(ev: SseEvent): SseEvent {
+  const endsWithNewline = /[\r\n]$/.test(ev.raw);
+  const raw = endsWithNewline ? `${ev.raw}${ev.newline}` : `${ev.raw}${ev.newline}${ev.newline}`;
+  return { ...ev, raw, terminated: true };
+}
