@@ -11,7 +11,7 @@ const WRANGLER_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRA
 
 /** Bundles the worker exactly as `wrangler deploy` does (running wrangler.toml's [build] first), into BUNDLE_DIR. */
 export function buildWorker(): void {
-  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", BUNDLE_DIR], {
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", BUNDLE_DIR, "--env="], {
     env: WRANGLER_ENV,
     stdio: ["ignore", "ignore", "inherit"],
   });
