@@ -7,7 +7,8 @@
 export interface GoalVerdict {
   /** The goal in words, e.g. "≤ 1.5× passthrough's". */
   readonly goal: string;
-  readonly met: boolean;
+  /** "inconclusive" when noise leaves nothing to compare against (see `withinFactor`). */
+  readonly status: "met" | "not met" | "inconclusive";
   /** The evidence, e.g. "1.38×, +0.180 ms". */
   readonly detail: string;
 }
@@ -19,16 +20,24 @@ function signedMs(ms: number): string {
 /**
  * `subjectAdded ≤ factor × referenceAdded` (both already minus the direct baseline). The ratio
  * alone misleads at sub-millisecond scale (0.3 ms vs 0.45 ms is "1.5×" yet 0.15 ms), so the
- * absolute difference is printed beside it. A reference at or below zero (noise swallowed its
- * cost) leaves no ratio to speak of: the verdict then follows the strict inequality anyway.
+ * absolute difference is printed beside it. A reference at or below zero means the baseline's
+ * own noise at that percentile exceeded the reference's cost: no multiple of it is meaningful,
+ * so the verdict is "inconclusive" rather than a pass or fail decided by noise.
  */
 export function withinFactor(subjectAdded: number, referenceAdded: number, factor: number): GoalVerdict {
   const diff = subjectAdded - referenceAdded;
-  const ratio = referenceAdded > 0 ? `${(subjectAdded / referenceAdded).toFixed(2)}×` : "ratio n/a";
+  const goal = `≤ ${factor}× reference`;
+  if (!(referenceAdded > 0) || Number.isNaN(subjectAdded)) {
+    return {
+      goal,
+      status: "inconclusive",
+      detail: `reference added ${signedMs(referenceAdded)}, diff ${signedMs(diff)}`,
+    };
+  }
   return {
-    goal: `≤ ${factor}× reference`,
-    met: subjectAdded <= factor * referenceAdded,
-    detail: `${ratio}, ${signedMs(diff)}`,
+    goal,
+    status: subjectAdded <= factor * referenceAdded ? "met" : "not met",
+    detail: `${(subjectAdded / referenceAdded).toFixed(2)}×, ${signedMs(diff)}`,
   };
 }
 
@@ -38,14 +47,18 @@ export function withinFactor(subjectAdded: number, referenceAdded: number, facto
  */
 export function withinMs(subject: number, reference: number, boundMs: number): GoalVerdict {
   const diff = subject - reference;
-  return { goal: `≤ reference + ${boundMs} ms`, met: diff <= boundMs, detail: signedMs(diff) };
+  return {
+    goal: `≤ reference + ${boundMs} ms`,
+    status: diff <= boundMs ? "met" : "not met",
+    detail: signedMs(diff),
+  };
 }
 
 /** Every stream completed and no stream went silent for `boundMs` or longer. */
 export function noStalls(completed: number, total: number, worstGapMs: number, boundMs: number): GoalVerdict {
   return {
     goal: `all ${total} complete, worst gap < ${boundMs} ms`,
-    met: completed === total && worstGapMs < boundMs,
+    status: completed === total && worstGapMs < boundMs ? "met" : "not met",
     detail: `${completed}/${total}, worst gap ${worstGapMs.toFixed(1)} ms`,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The bench's upstream, run as its own process (forked by bench/mock-upstream.ts) so that writing
+ * The bench's upstream, run as its own process (forked by bench/mock-process.ts) so that writing
  * 50,000 events per second never shares an event loop with the client measuring them. Per request
  * it keeps nothing but a timer: no recording, no per-event allocation beyond the frame itself.
  * Sends `{type: "ready", port}` to its parent once listening, and exits when the parent goes away.

@@ -37,25 +37,30 @@ export interface Scenario {
 }
 
 /**
- * Which targets a scenario compares: `baseline` is subtracted to get "added" figures, and
- * `subject`'s added cost is judged against `reference`'s.
+ * Which targets a scenario runs on: `baseline` is subtracted to get "added" figures, `subject`'s
+ * added cost is judged against `reference`'s, and `also` are measured for context only.
  */
 export interface Comparison {
   readonly baseline: string;
   readonly reference: string;
+  readonly also: readonly string[];
   readonly subject: string;
 }
 
-/** The core issue's comparison: the gateway against the minimal passthrough, both over direct. */
+/**
+ * The core issue's comparison: the gateway against the minimal passthrough, both over direct,
+ * with the one-JS-stage calibration worker beside them.
+ */
 export const GATEWAY_VS_PASSTHROUGH: Comparison = {
   baseline: "direct",
   reference: "passthrough",
+  also: ["js-stage"],
   subject: "gateway",
 };
 
-/** The comparison's targets in column order (baseline, reference, subject). */
+/** The comparison's targets, in the order they take turns. */
 export function compared(ctx: BenchContext, cmp: Comparison): Target[] {
-  return [cmp.baseline, cmp.reference, cmp.subject].map((id) => {
+  return [cmp.baseline, cmp.reference, ...cmp.also, cmp.subject].map((id) => {
     const t = ctx.targets.get(id);
     if (t === undefined) throw new Error(`bench: no target "${id}" was started`);
     return t;

@@ -11,7 +11,7 @@ import {
   throughputScenario,
   ttftScenario,
 } from "./scenarios/index.ts";
-import { directTarget, gatewayTarget, passthroughTarget, type Target } from "./targets.ts";
+import { directTarget, gatewayTarget, jsStageTarget, passthroughTarget, type Target } from "./targets.ts";
 
 /** How to start one target once the mock listens at `mockOrigin`. */
 export interface TargetSpec {
@@ -19,13 +19,20 @@ export interface TargetSpec {
   start(mockOrigin: string): Promise<Target>;
 }
 
+/** Gateway settings for plain streaming: no Durable Object hop, no guardrail. */
+const PLAIN_GATEWAY = { RESUMABLE: "false", GUARDRAIL_MODE: "off" } as const;
+
 /** The systems under test, in table column order. */
 export const TARGETS: readonly TargetSpec[] = [
   { id: "direct", start: async (mock) => directTarget(mock) },
   { id: "passthrough", start: (mock) => passthroughTarget(mock) },
-  { id: "gateway", start: (mock) => gatewayTarget(mock) },
-  // Issue 5 adds variants here, e.g. { id: "gateway-observe", start: (mock) =>
-  // gatewayTarget(mock, "gateway-observe", { GUARDRAIL_MODE: "observe" }) }.
+  { id: "js-stage", start: (mock) => jsStageTarget(mock) },
+  // The core issue's streaming path. wrangler.toml turns the Durable Object hop and the guardrail
+  // on by default; each has its own rows (issues 4 and 5), so here both are off.
+  { id: "gateway", start: (mock) => gatewayTarget(mock, "gateway", PLAIN_GATEWAY) },
+  // Later rows add variants, e.g. { id: "gateway-resumable", start: (mock) =>
+  // gatewayTarget(mock, "gateway-resumable", { ...PLAIN_GATEWAY, RESUMABLE: "true" }) } (issue 4), or
+  // gatewayTarget(mock, "gateway-observe", { ...PLAIN_GATEWAY, GUARDRAIL_MODE: "observe" }) (issue 5).
 ];
 
 /** A token delta is a few characters; 16 keeps events near a real chunk's ~200 bytes with the JSON. */
@@ -43,11 +50,11 @@ export const SCENARIOS: readonly Scenario[] = [
   }),
   eventDelayScenario({
     id: "event-delay",
-    title: "Per-event delay: 100 events at 10 ms, 5 streams per target (arrival − mock's send stamp)",
+    title: "Per-event delay: 100 events at 10 ms, 10 streams per target (arrival − mock's send stamp)",
     route: OPENAI_NATIVE,
     compare: GATEWAY_VS_PASSTHROUGH,
     plan: PACED,
-    streams: 5,
+    streams: 10,
   }),
   throughputScenario({
     id: "throughput",

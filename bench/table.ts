@@ -23,7 +23,8 @@ function formatValue(v: number | undefined, unit: Unit): string {
 
 function goalText(row: Row): string {
   if (row.goal === undefined) return "";
-  return `${row.goal.goal}: ${row.goal.detail} → ${row.goal.met ? "met" : "NOT MET"}`;
+  const status = row.goal.status === "not met" ? "NOT MET" : row.goal.status;
+  return `${row.goal.goal}: ${row.goal.detail} → ${status}`;
 }
 
 /** The table as lines; `columns` are target ids in order, `subject` names whose goal the last column judges. */

@@ -1,8 +1,9 @@
 /**
  * The systems under test, side by side in one run: (a) the mock upstream itself, (b) the minimal
  * passthrough Worker and (c) the gateway, both on workerd via Miniflare (never behind `wrangler
- * dev`, whose proxy adds milliseconds and stalls under load). Each worker target runs in its own
- * workerd process, so its memory can be read on its own.
+ * dev`, whose proxy adds milliseconds and stalls under load), plus a calibration worker between
+ * (b) and (c). Each worker target runs in its own workerd process, so its memory can be read on
+ * its own, and only one target is loaded at a time.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -55,12 +56,17 @@ export function directTarget(mockOrigin: string): Target {
   return { id: "direct", kind: "direct", origin: mockOrigin, pid: undefined, dispose: async () => {} };
 }
 
-/** (b) bench/passthrough-worker.js on workerd, forwarding every path to the mock. */
-export async function passthroughTarget(mockOrigin: string): Promise<Target> {
+/** A one-file worker from bench/ on workerd with `UPSTREAM` pointing at the mock. */
+async function scriptTarget(
+  id: string,
+  kind: TargetKind,
+  script: string,
+  mockOrigin: string,
+): Promise<Target> {
   const { value: mf, pid } = await withWorkerdPid(async () => {
     const miniflare = new Miniflare(
       convertV4MiniflareOptions({
-        scriptPath: path.resolve(process.cwd(), "bench/passthrough-worker.js"),
+        scriptPath: path.resolve(process.cwd(), "bench", script),
         modules: true,
         ...wranglerCompatibility(),
         bindings: { UPSTREAM: mockOrigin },
@@ -72,7 +78,20 @@ export async function passthroughTarget(mockOrigin: string): Promise<Target> {
     return miniflare;
   });
   const url = await mf.ready;
-  return { id: "passthrough", kind: "passthrough", origin: originOf(url), pid, dispose: () => mf.dispose() };
+  return { id, kind, origin: originOf(url), pid, dispose: () => mf.dispose() };
+}
+
+/** (b) bench/passthrough-worker.js: `return fetch(upstream)`, no JavaScript per chunk. */
+export function passthroughTarget(mockOrigin: string): Promise<Target> {
+  return scriptTarget("passthrough", "passthrough", "passthrough-worker.js", mockOrigin);
+}
+
+/**
+ * Calibration: bench/js-stage-worker.js, the passthrough plus one JS TransformStream. Routed like
+ * the passthrough (same paths, same upstream format).
+ */
+export function jsStageTarget(mockOrigin: string): Promise<Target> {
+  return scriptTarget("js-stage", "passthrough", "js-stage-worker.js", mockOrigin);
 }
 
 /**

@@ -98,6 +98,11 @@ export function concurrentScenario(opts: ConcurrentOptions): Scenario {
         { metric: "TTFT p50 under load", unit: "ms", values: col((o) => o.ttft.p50) },
         { metric: "TTFT p99 under load", unit: "ms", values: col((o) => o.ttft.p99) },
         { metric: "worst inter-event gap", unit: "ms", values: col((o) => o.worstGapMs) },
+        {
+          metric: `last stream done after (ideal ≈ ${opts.plan.events * opts.plan.intervalMs} ms)`,
+          unit: "ms",
+          values: col((o) => o.wallMs),
+        },
         { metric: "event delay p99 under load", unit: "ms", values: col((o) => o.delay.p99) },
         { metric: "workerd RSS before load", unit: "MiB", values: col((o) => o.rssBeforeMiB) },
         { metric: "workerd peak RSS under load", unit: "MiB", values: col((o) => o.rssPeakMiB) },
