@@ -3,7 +3,7 @@ import { ERROR_CODE, type ErrorCode } from "../../protocol.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
-import { replaceData } from "../replace-data.ts";
+import { rewriteTexts } from "../replace-data.ts";
 import { describeError, readBlockReason, readError, readStrayError, readUsage } from "./wire.ts";
 
 const NOTHING: EventInfo = { parts: [] };
@@ -84,15 +84,7 @@ function inspect(ev: SseEvent): EventInfo {
 }
 
 function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
-  const chunk = tryParse(ev.data);
-  if (!isObject(chunk)) return ev;
-  let i = 0;
-  visitText(chunk, (_channel, _text, set) => {
-    const t = texts[i++];
-    if (t !== undefined) set(t);
-  });
-  // replaceData keeps the block's own line endings (CRLF for Gemini).
-  return replaceData(ev, JSON.stringify(chunk));
+  return rewriteTexts(ev, texts, visitText);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
-import { replaceData } from "../replace-data.ts";
+import { rewriteTexts } from "../replace-data.ts";
 
 /** Text-bearing delta fields of a Chat Completions choice, in the order they are addressed. */
 const DELTA_TEXT_FIELDS = ["content", "refusal", "reasoning", "reasoning_content"] as const;
@@ -65,14 +65,7 @@ function inspect(ev: SseEvent): EventInfo {
 }
 
 function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
-  const chunk = tryParse(ev.data);
-  if (!isObject(chunk)) return ev;
-  let i = 0;
-  visitText(chunk, (_channel, _text, set) => {
-    const t = texts[i++];
-    if (t !== undefined) set(t);
-  });
-  return replaceData(ev, JSON.stringify(chunk));
+  return rewriteTexts(ev, texts, visitText);
 }
 
 /** The in-band error the OpenAI SDK raises: a data chunk with a top-level `error` object. */

@@ -1,7 +1,8 @@
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { isObject, tryParse } from "../json.ts";
-import { replaceData } from "../replace-data.ts";
+import { openAiChatFormat } from "../openai-chat/format.ts";
+import { rewriteTexts } from "../replace-data.ts";
 import { DONE, readErrorMessage, readFinishReason, readUsage, visitText } from "./wire.ts";
 
 const NOTHING: EventInfo = { parts: [] };
@@ -28,14 +29,7 @@ function inspect(ev: SseEvent): EventInfo {
 }
 
 function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
-  const chunk = tryParse(ev.data);
-  if (!isObject(chunk)) return ev;
-  let i = 0;
-  visitText(chunk, (_channel, _text, set) => {
-    const t = texts[i++];
-    if (t !== undefined) set(t);
-  });
-  return replaceData(ev, JSON.stringify(chunk));
+  return rewriteTexts(ev, texts, visitText);
 }
 
 /**
@@ -43,8 +37,7 @@ function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
  * `error` is what they raise on.
  */
 function errorFrames(err: InBandError): string {
-  const body = { error: { message: err.message, type: "server_error", param: null, code: err.code } };
-  return `data: ${JSON.stringify(body)}\n\n`;
+  return openAiChatFormat.errorFrames(err);
 }
 
 /**
