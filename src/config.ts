@@ -18,6 +18,8 @@ export interface GatewayConfig {
   readonly streamTtlSeconds: number;
   readonly streamLimits: StreamLimits;
   readonly guardrail: GuardrailConfig;
+  /** Open streams one principal may have at once; 0 means no limit. */
+  readonly maxOpenStreams: number;
 }
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
@@ -58,6 +60,7 @@ export function parseConfig(env: Env): GatewayConfig {
     resumable: boolVar(env, "RESUMABLE", true),
     streamTtlSeconds: intVar(env, "STREAM_TTL_SECONDS", 3600, 1, 30 * 24 * 3600),
     guardrail: guardrailConfig(env),
+    maxOpenStreams: intVar(env, "MAX_OPEN_STREAMS", 20, 0, 10_000),
     streamLimits: {
       maxEvents: intVar(env, "STREAM_MAX_EVENTS", 100_000, 1, 10_000_000),
       maxBytes: intVar(env, "STREAM_MAX_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -35,6 +35,10 @@ export interface Env extends AuthEnv, RateLimitEnv {
   readonly STREAM_TTL_SECONDS?: string;
   readonly STREAM_MAX_EVENTS?: string;
   readonly STREAM_MAX_BYTES?: string;
+  /** Open streams a principal may have at once ("0": no limit). */
+  readonly MAX_OPEN_STREAMS?: string;
+  /** One Durable Object per principal, counting its open streams. */
+  readonly PRINCIPALS?: DurableObjectNamespace;
   /** One Durable Object per stream (resumable streams). */
   readonly STREAMS?: DurableObjectNamespace;
   readonly ASSETS?: Fetcher;

@@ -24,6 +24,7 @@ import { FORMATS, isFormatName } from "../upstream/formats.ts";
 import { type EventStore, SqlEventStore, type StreamRecord } from "./event-store.ts";
 import { migrate } from "./schema.ts";
 import { StreamSession } from "./session.ts";
+import { releaseStreamSlot, renewStreamSlot } from "./stream-slots.ts";
 import { RETRY_HINT_MS, STREAM_OBJECT } from "./wire.ts";
 
 /**
@@ -197,6 +198,9 @@ export class StreamObject extends DurableObject<Env> {
     void outcome;
     const ttl = configFor(this.env).streamTtlSeconds * 1000;
     this.ctx.storage.setAlarm(Date.now() + ttl).catch(() => {});
+    // The stream no longer counts against its owner's open streams.
+    const record = this.#store.record();
+    if (record !== undefined) void releaseStreamSlot(this.env, record.owner, record.streamId);
   }
 
   /** The stream's record, marking it `lost` first if this instance restarted while it was live. */
@@ -309,8 +313,10 @@ export class StreamObject extends DurableObject<Env> {
     if (record === undefined) return;
     const now = Date.now();
     if (record.state === "streaming") {
-      if (this.#session?.live) await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
-      else this.#markLost(record);
+      if (this.#session?.live) {
+        await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
+        await renewStreamSlot(this.env, record.owner, record.streamId);
+      } else this.#markLost(record);
       return;
     }
     const expires = (record.finishedAt ?? now) + configFor(this.env).streamTtlSeconds * 1000;

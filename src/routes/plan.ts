@@ -139,9 +139,12 @@ export async function runDirect(
   request: Request,
   env: Env,
   config: GatewayConfig,
+  onStream: (state: StreamState) => void = () => {},
 ): Promise<Response> {
   const x = await openPlan(plan, request, config, (state) => {
-    if (plan.stream) trackStream(plan, state, env);
+    if (!plan.stream) return;
+    trackStream(plan, state, env);
+    onStream(state);
   });
   if (!plan.stream || !x.isStream) return jsonResponse(plan, x);
   const stages = guardStages(config, plan.format, x.state, (reason) => x.abort.abort(reason));

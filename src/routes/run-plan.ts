@@ -3,8 +3,9 @@ import { resumeTokenFor } from "../auth/stream-access.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { forwardableHeaders } from "../http/upstream-headers.ts";
-import { HEADER } from "../protocol.ts";
+import { EVENT_STREAM_TYPE, HEADER } from "../protocol.ts";
 import { newStreamId } from "../resumable/stream-id.ts";
+import { acquireStreamSlot, releaseStreamSlot } from "../resumable/stream-slots.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
 import { requireProvider } from "../upstream/providers.ts";
 import { runDirect, type StreamPlan } from "./plan.ts";
@@ -22,21 +23,39 @@ export async function runPlan(
 ): Promise<Response> {
   const config = configFor(env);
   requireKey(requireProvider(config.providers, plan.provider));
-  const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
-  if (!plan.stream || optOut || !config.resumable || env.STREAMS === undefined)
-    return runDirect(plan, request, env, config);
+  if (!plan.stream) return runDirect(plan, request, env, config);
+  // Every stream holds one of its principal's open-stream slots until it ends (429 when none is free).
   const streamId = newStreamId();
-  const stub = env.STREAMS.get(env.STREAMS.idFromName(streamId));
-  const res = await stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
-    method: "POST",
-    headers: { [STREAM_OBJECT.ownerHeader]: plan.principal },
-    body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
-  });
-  const relayed = detachOnDisconnect(res, request);
-  // EventSource cannot send credentials: a short-lived token bound to this stream and caller stands in.
-  const token = res.ok ? await resumeTokenFor(env, streamId, principal) : undefined;
-  if (token !== undefined) relayed.headers.set(HEADER.resumeToken, token);
-  return relayed;
+  await acquireStreamSlot(env, plan.principal, streamId, config.maxOpenStreams);
+  const release = () => void releaseStreamSlot(env, plan.principal, streamId);
+  const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
+  try {
+    if (optOut || !config.resumable || env.STREAMS === undefined) {
+      const res = await runDirect(plan, request, env, config, (state) => state.onEnd(release));
+      if (!isEventStream(res)) release();
+      return res;
+    }
+    const stub = env.STREAMS.get(env.STREAMS.idFromName(streamId));
+    const res = await stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
+      method: "POST",
+      headers: { [STREAM_OBJECT.ownerHeader]: plan.principal },
+      body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
+    });
+    // Only a stream the object started holds the slot (the object releases it when the stream ends).
+    if (!isEventStream(res)) release();
+    const relayed = detachOnDisconnect(res, request);
+    // EventSource cannot send credentials: a short-lived token bound to this stream and caller stands in.
+    const token = res.ok ? await resumeTokenFor(env, streamId, principal) : undefined;
+    if (token !== undefined) relayed.headers.set(HEADER.resumeToken, token);
+    return relayed;
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+function isEventStream(res: Response): boolean {
+  return res.ok && (res.headers.get("content-type") ?? "").startsWith(EVENT_STREAM_TYPE);
 }
 
 /**

@@ -178,6 +178,47 @@ describe("who may call", () => {
   });
 });
 
+describe("open streams per principal", () => {
+  it("refuses a principal's stream beyond MAX_OPEN_STREAMS with 429, until one of its streams ends", async () => {
+    // Demo answers that take 20 s to start stay open for the whole test.
+    const limited = await startGateway({
+      GATEWAY_KEYS: JSON.stringify([
+        { name: "one", key: `${KEY}-one` },
+        { name: "two", key: `${KEY}-two` },
+      ]),
+      MAX_OPEN_STREAMS: "2",
+      DEMO_FIRST_TOKEN_MS: "20000",
+    });
+    try {
+      const one = { authorization: `Bearer ${KEY}-one` };
+      const open = [await chat(limited, "demo/story", one), await chat(limited, "demo/story", one)];
+      for (const r of open) expect(r.status).toBe(200);
+      const refused = await chat(limited, "demo/story", one);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).not.toBeNull();
+      expect(await errorOf(refused)).toMatch(/2 open streams|open streams/);
+      // Another principal is not affected.
+      const other = await chat(limited, "demo/story", { authorization: `Bearer ${KEY}-two` });
+      expect(other.status).toBe(200);
+      await other.body?.cancel();
+      // Cancelling one stream frees its slot.
+      const id = open[0]?.headers.get("x-stream-id") ?? "";
+      await fetch(new URL(`/v1/streams/${id}`, limited.url), { method: "DELETE", headers: one });
+      let again = 0;
+      for (let i = 0; i < 50 && again !== 200; i++) {
+        const r = await chat(limited, "demo/story", one);
+        again = r.status;
+        await r.body?.cancel();
+        if (again !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(again).toBe(200);
+      for (const r of open) await r.body?.cancel();
+    } finally {
+      await limited.dispose();
+    }
+  });
+});
+
 describe("stream isolation", () => {
   it("lets only the principal that created a stream resume, read status or cancel it (others get 404)", async () => {
     const alice = await signJwt({ sub: "alice", exp: now() + 600 }, JWT_SECRET);

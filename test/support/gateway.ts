@@ -56,9 +56,18 @@ export async function startGateway(
       compatibilityDate,
       compatibilityFlags,
       // Suites about other things than auth run with anonymous access to every model; auth suites override it.
-      bindings: { ...vars, ALLOW_ANONYMOUS: "true", ANONYMOUS_MODELS: "*", ...bindings },
+      bindings: {
+        ...vars,
+        ALLOW_ANONYMOUS: "true",
+        ANONYMOUS_MODELS: "*",
+        MAX_OPEN_STREAMS: "0",
+        ...bindings,
+      },
       analyticsEngineDatasets: { TTFT: { dataset: "llm_gateway_ttft" } },
-      durableObjects: { STREAMS: { className: "StreamObject", useSQLite: true } },
+      durableObjects: {
+        STREAMS: { className: "StreamObject", useSQLite: true },
+        PRINCIPALS: { className: "PrincipalObject", useSQLite: true },
+      },
       ratelimits: Object.fromEntries(
         Object.entries(rateLimits).map(([name, simple], i) => [
           name,

@@ -1,0 +1,39 @@
+import { DurableObject } from "cloudflare:workers";
+import { OpenStreamLeases } from "../auth/open-streams.ts";
+import type { Env } from "../env.ts";
+
+/**
+ * A lease outlives its last renewal by this much. Stream objects renew on their heartbeat (every 10 s),
+ * so a live stream never loses its slot, and the slot of a stream that vanished frees itself in a minute.
+ */
+export const LEASE_MS = 60_000;
+
+/**
+ * One object per principal, counting that principal's open streams (see OpenStreamLeases). The count
+ * lives in memory: if the object is evicted the count restarts at zero, which only loosens the limit
+ * for a while; it never blocks a principal for good.
+ */
+export class PrincipalObject extends DurableObject<Env> {
+  #leases: OpenStreamLeases | undefined;
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const stream = url.searchParams.get("stream") ?? "";
+    const now = Date.now();
+    switch (url.pathname) {
+      case "/acquire": {
+        const limit = Number(url.searchParams.get("limit") ?? "0");
+        this.#leases ??= new OpenStreamLeases(limit, LEASE_MS);
+        const result = this.#leases.acquire(stream, now);
+        return Response.json(result, { status: result.ok ? 200 : 429 });
+      }
+      case "/renew":
+        return Response.json({ ok: this.#leases?.renew(stream, now) ?? false });
+      case "/release":
+        this.#leases?.release(stream);
+        return Response.json({ ok: true });
+      default:
+        return new Response("unknown operation", { status: 404 });
+    }
+  }
+}
