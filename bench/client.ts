@@ -5,6 +5,7 @@
  * and workerd; whatever it does spend is the same for every target and cancels out.
  */
 import { Agent, request } from "undici";
+import { HEADER } from "../src/protocol.ts";
 import { decodeStamp, nowMs, STAMP_PATTERN } from "./plan.ts";
 import type { RouteRequest } from "./routes.ts";
 
@@ -25,11 +26,19 @@ export interface StreamTrace {
   readonly ended: boolean;
   /** The stream carried an in-band error event (the gateway's honest end of a failed stream). */
   readonly inBandError: boolean;
+  /** The gateway's `x-stream-id` response header (resumable streams), if any. */
+  readonly streamId: string | undefined;
 }
 
 /** Time to first byte of a trace, in ms; undefined when no byte came. */
 export function ttftOf(t: StreamTrace): number | undefined {
   return t.firstByteMs === undefined ? undefined : t.firstByteMs - t.startMs;
+}
+
+/** Request start → first content (stamped) event, in ms; undefined when none came. */
+export function firstContentOf(t: StreamTrace): number | undefined {
+  const first = t.arrivals[0];
+  return first === undefined ? undefined : first - t.startMs;
 }
 
 /** Largest time between two consecutive content events of a trace, in ms (0 with fewer than two). */
@@ -71,15 +80,17 @@ export async function traceStream(agent: Agent, origin: string, req: RouteReques
   let ended = false;
   let inBandError = false;
   let error: string | undefined;
+  let streamId: string | undefined;
   const startMs = nowMs();
   try {
     const res = await request(origin + req.path, {
-      method: "POST",
-      headers: JSON_HEADERS,
-      body: req.body,
+      method: req.method ?? "POST",
+      ...(req.body === undefined ? {} : { headers: JSON_HEADERS, body: req.body }),
       dispatcher: agent,
     });
     status = res.statusCode;
+    const id = res.headers[HEADER.streamId];
+    streamId = typeof id === "string" ? id : undefined;
     if (status !== 200) error = `HTTP ${status}`;
     // Events are ASCII here (stamps, JSON punctuation, filler), so latin1 decoding is exact and
     // cannot split a character across chunks.
@@ -111,5 +122,16 @@ export async function traceStream(agent: Agent, origin: string, req: RouteReques
     error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
   if (error === undefined && !ended) error = inBandError ? "in-band error event" : "no end marker";
-  return { status, error, startMs, firstByteMs, endMs: nowMs(), arrivals, sent, ended, inBandError };
+  return {
+    status,
+    error,
+    startMs,
+    firstByteMs,
+    endMs: nowMs(),
+    arrivals,
+    sent,
+    ended,
+    inBandError,
+    streamId,
+  };
 }

@@ -1,19 +1,28 @@
 /**
- * The goals the issues set (their "targets"), judged from measured numbers. A verdict says what
- * was compared and by how much, so a reader can see a near miss from a clear one.
+ * The goals the issues set (their "targets"), judged from measured numbers. A verdict names the
+ * target judged and what it was compared with, and says by how much, so a reader can tell a near
+ * miss from a clear one.
  */
 
 /** The outcome of one goal for one row. */
 export interface GoalVerdict {
-  /** The goal in words, e.g. "≤ 1.5× passthrough's". */
+  /** The goal in words, naming the targets, e.g. "gateway ≤ 1.5× passthrough". */
   readonly goal: string;
-  /** "inconclusive" when noise leaves nothing to compare against (see `withinFactor`). */
+  /** "inconclusive" when noise or a missing figure leaves nothing to compare (see `withinFactor`). */
   readonly status: "met" | "not met" | "inconclusive";
   /** The evidence, e.g. "1.38×, +0.180 ms". */
   readonly detail: string;
 }
 
-function signedMs(ms: number): string {
+/** Which target is judged against which (target ids as in the table's columns). */
+export interface Judged {
+  readonly subject: string;
+  readonly reference: string;
+}
+
+/** A signed millisecond figure for a verdict's evidence. */
+export function signedMs(ms: number): string {
+  if (Number.isNaN(ms)) return "n/a";
   return `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(3)} ms`;
 }
 
@@ -24,9 +33,14 @@ function signedMs(ms: number): string {
  * own noise at that percentile exceeded the reference's cost: no multiple of it is meaningful,
  * so the verdict is "inconclusive" rather than a pass or fail decided by noise.
  */
-export function withinFactor(subjectAdded: number, referenceAdded: number, factor: number): GoalVerdict {
+export function withinFactor(
+  subjectAdded: number,
+  referenceAdded: number,
+  factor: number,
+  names: Judged,
+): GoalVerdict {
   const diff = subjectAdded - referenceAdded;
-  const goal = `≤ ${factor}× reference`;
+  const goal = `${names.subject} ≤ ${factor}× ${names.reference}`;
   if (!(referenceAdded > 0) || Number.isNaN(subjectAdded)) {
     return {
       goal,
@@ -42,22 +56,27 @@ export function withinFactor(subjectAdded: number, referenceAdded: number, facto
 }
 
 /**
- * `subject − reference ≤ boundMs`: an absolute budget, for the later rows that set one (issue 4's
- * Durable Object hop ≤ 1 ms p50 over passthrough, issue 5's observe mode ≤ 0.1 ms p50 over off).
+ * `subject − reference ≤ boundMs`: an absolute budget (issue 4's Durable Object hop ≤ 1 ms p50
+ * over passthrough, issue 5's observe mode ≤ 0.1 ms p50 over guardrail off). Inconclusive when
+ * either figure is missing.
  */
-export function withinMs(subject: number, reference: number, boundMs: number): GoalVerdict {
+export function withinMs(subject: number, reference: number, boundMs: number, names: Judged): GoalVerdict {
   const diff = subject - reference;
-  return {
-    goal: `≤ reference + ${boundMs} ms`,
-    status: diff <= boundMs ? "met" : "not met",
-    detail: signedMs(diff),
-  };
+  const goal = `${names.subject} ≤ ${names.reference} + ${boundMs} ms`;
+  if (Number.isNaN(diff)) return { goal, status: "inconclusive", detail: "no figure to compare" };
+  return { goal, status: diff <= boundMs ? "met" : "not met", detail: signedMs(diff) };
 }
 
 /** Every stream completed and no stream went silent for `boundMs` or longer. */
-export function noStalls(completed: number, total: number, worstGapMs: number, boundMs: number): GoalVerdict {
+export function noStalls(
+  subject: string,
+  completed: number,
+  total: number,
+  worstGapMs: number,
+  boundMs: number,
+): GoalVerdict {
   return {
-    goal: `all ${total} complete, worst gap < ${boundMs} ms`,
+    goal: `${subject}: all ${total} complete, worst gap < ${boundMs} ms`,
     status: completed === total && worstGapMs < boundMs ? "met" : "not met",
     detail: `${completed}/${total}, worst gap ${worstGapMs.toFixed(1)} ms`,
   };

@@ -4,6 +4,7 @@
  * used while it ran, and the table warns when that was enough to distort it.
  */
 import { readFileSync } from "node:fs";
+import { descendantPids } from "./proc.ts";
 
 /** Clock ticks per second in /proc (USER_HZ, 100 on every mainstream Linux build). */
 const TICKS_PER_SECOND = 100;
@@ -18,31 +19,43 @@ function machineBusyTicks(): number {
   return user + nice + system;
 }
 
-/** CPU ticks (user + system) a process has used; 0 once it has gone. */
+/**
+ * CPU ticks a process has used (user + system), plus those of its children that have exited and
+ * been reaped (cutime + cstime), so a process the bench starts and stops within one scenario is
+ * still counted as the bench's own; 0 once it has gone.
+ */
 function processTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(f[11]) + Number(f[12]);
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   } catch {
     return 0;
   }
 }
 
-/** Measures, between `start` and `stop`, the CPU used by processes other than `ours`. */
+/** Ticks of `root` and of every process now descended from it. */
+function treeTicks(root: number): number {
+  return [root, ...descendantPids(root)].reduce((a, p) => a + processTicks(p), 0);
+}
+
+/**
+ * Measures, between `start` and `stop`, the CPU used by processes outside the bench's own tree
+ * (this process, the mock, every workerd, and any target a scenario starts for itself).
+ */
 export class ForeignLoad {
-  readonly #ours: readonly number[];
+  readonly #root: number;
   #busy = 0;
   #mine = 0;
   #at = 0;
 
-  constructor(ours: readonly number[]) {
-    this.#ours = ours;
+  constructor(root: number) {
+    this.#root = root;
   }
 
   start(): void {
     this.#busy = machineBusyTicks();
-    this.#mine = this.#ours.reduce((a, p) => a + processTicks(p), 0);
+    this.#mine = treeTicks(this.#root);
     this.#at = performance.now();
   }
 
@@ -54,7 +67,7 @@ export class ForeignLoad {
     const seconds = (performance.now() - this.#at) / 1000;
     if (seconds < 1) return Number.NaN;
     const busy = machineBusyTicks() - this.#busy;
-    const mine = this.#ours.reduce((a, p) => a + processTicks(p), 0) - this.#mine;
+    const mine = treeTicks(this.#root) - this.#mine;
     // Kernel threads working for us (e.g. ksoftirqd under heavy loopback traffic) count as
     // foreign, so a quiet machine may still show a little; the caller's threshold allows for it.
     return Math.max(0, (busy - mine) / TICKS_PER_SECOND / seconds);

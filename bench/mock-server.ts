@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { encodeStamp, nowMs, parsePlan, type StreamPlan } from "./plan.ts";
+import { encodeStamp, nowMs, padOf, parsePlan, type StreamPlan } from "./plan.ts";
 
 /** One provider wire format: how a content event and the stream's end look. */
 interface MockFormat {
@@ -52,7 +52,7 @@ function formatFor(url: string): MockFormat {
 
 /** Writes the plan's events, stamping each with the moment it is handed to the socket. */
 function serve(res: ServerResponse, plan: StreamPlan, format: MockFormat): void {
-  const pad = "x".repeat(plan.padChars);
+  const pad = padOf(plan);
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   let sent = 0;
   let timer: NodeJS.Timeout | undefined;

@@ -11,6 +11,12 @@ export interface StreamPlan {
   readonly intervalMs: number;
   /** Filler characters per event, after the stamp (a typical token delta is a few bytes). */
   readonly padChars: number;
+  /**
+   * Filler of digits (`1234567890…`, no valid card number) instead of `x`: text a guardrail rule
+   * (payment cards) could still match until the next event's stamp ends the digit run, so the
+   * enforce window holds each event until the next arrives. Default `x`, which no rule can start.
+   */
+  readonly padDigits?: boolean;
 }
 
 /**
@@ -19,16 +25,23 @@ export interface StreamPlan {
  * in the URL path). The mock finds it in the request line or body.
  */
 export function planModel(plan: StreamPlan): string {
-  return `bench-n${plan.events}-i${plan.intervalMs}-p${plan.padChars}`;
+  return `bench-n${plan.events}-i${plan.intervalMs}-p${plan.padChars}${plan.padDigits === true ? "d" : ""}`;
 }
 
-const PLAN_PATTERN = /bench-n(\d+)-i(\d+)-p(\d+)/;
+const PLAN_PATTERN = /bench-n(\d+)-i(\d+)-p(\d+)(d?)/;
 
 /** Reads a plan from request text (URL and body); undefined when the request names none. */
 export function parsePlan(text: string): StreamPlan | undefined {
   const m = PLAN_PATTERN.exec(text);
   if (m === null) return undefined;
-  return { events: Number(m[1]), intervalMs: Number(m[2]), padChars: Number(m[3]) };
+  return { events: Number(m[1]), intervalMs: Number(m[2]), padChars: Number(m[3]), padDigits: m[4] === "d" };
+}
+
+/** The filler text of each event of a plan. */
+export function padOf(plan: StreamPlan): string {
+  return plan.padDigits === true
+    ? "1234567890".repeat(Math.ceil(plan.padChars / 10)).slice(0, plan.padChars)
+    : "x".repeat(plan.padChars);
 }
 
 /**

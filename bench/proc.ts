@@ -1,9 +1,16 @@
 /** Linux /proc readings: which workerd process belongs to which target, and how much memory it holds. */
 import { readdirSync, readFileSync } from "node:fs";
 
-/** Children of `parent` whose executable name is `name` (from /proc/<pid>/stat). */
-export function childPids(parent: number, name: string): number[] {
-  const found: number[] = [];
+/** One process as /proc lists it: pid, executable name and parent. */
+interface ProcEntry {
+  readonly pid: number;
+  readonly comm: string;
+  readonly ppid: number;
+}
+
+/** Every process now running (from /proc/<pid>/stat). */
+function processes(): ProcEntry[] {
+  const found: ProcEntry[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -16,9 +23,29 @@ export function childPids(parent: number, name: string): number[] {
     const close = stat.lastIndexOf(")");
     const comm = stat.slice(stat.indexOf("(") + 1, close);
     const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-    if (comm === name && ppid === parent) found.push(Number(entry));
+    found.push({ pid: Number(entry), comm, ppid });
   }
   return found;
+}
+
+/** Children of `parent` whose executable name is `name`. */
+export function childPids(parent: number, name: string): number[] {
+  return processes()
+    .filter((p) => p.comm === name && p.ppid === parent)
+    .map((p) => p.pid);
+}
+
+/** Every process descended from `root` (children, their children, ...), `root` excluded. */
+export function descendantPids(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of processes()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const out: number[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
 }
 
 /** Resident memory of a process in MiB: current (VmRSS) and peak since start (VmHWM). */

@@ -8,10 +8,11 @@ import { planModel, type StreamPlan } from "./plan.ts";
 /** The three kinds of system under test (see bench/targets.ts). */
 export type TargetKind = "direct" | "passthrough" | "gateway";
 
-/** One request: a path on the target and a JSON body. */
+/** One request: a path on the target and, for a POST (the default), a JSON body. */
 export interface RouteRequest {
+  readonly method?: "GET" | "POST";
   readonly path: string;
-  readonly body: string;
+  readonly body?: string;
 }
 
 /** A way to ask every kind of target for the same upstream stream. */
@@ -34,7 +35,7 @@ export const OPENAI_NATIVE: StreamRoute = {
 };
 
 /**
- * Hook for issue 3's row (not measured yet): the gateway translates an Anthropic upstream into
+ * Issue 3's translated stream: the gateway translates an Anthropic upstream into
  * OpenAI chunks on `POST /v1/chat/completions`, while direct and passthrough read the same
  * Anthropic stream natively, so "added per-event delay" isolates the translation's cost. The
  * mock already serves Anthropic events at `/anthropic/v1/messages`.
@@ -61,3 +62,18 @@ export const ANTHROPIC_VIA_UNIFIED: StreamRoute = {
           }),
         },
 };
+
+/**
+ * The same Anthropic stream on every target's native Anthropic Messages path: for the gateway, its
+ * untranslated route (`/anthropic/v1/messages`, the same upstream format in and out), so the
+ * translated row can show what the translation itself costs.
+ */
+export const ANTHROPIC_NATIVE: StreamRoute = {
+  id: "anthropic-native",
+  request: (_kind, plan) => ANTHROPIC_VIA_UNIFIED.request("direct", plan),
+};
+
+/** A replay of a stored stream: `GET /v1/streams/{id}` from its first event (the gateway only). */
+export function replayRequest(streamId: string): RouteRequest {
+  return { method: "GET", path: `/v1/streams/${encodeURIComponent(streamId)}` };
+}

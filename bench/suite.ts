@@ -1,14 +1,21 @@
 /**
- * What `npm run bench` starts and measures, as data. A later row is one more entry in
- * SCENARIOS (and, when it needs a differently configured gateway, one more entry in TARGETS).
+ * What `npm run bench` starts and measures, as data. A new row is one more entry in SCENARIOS
+ * (and, when it needs a differently configured gateway, one more entry in TARGETS).
  */
-import { OPENAI_NATIVE } from "./routes.ts";
-import { GATEWAY_VS_PASSTHROUGH, type Scenario } from "./scenario.ts";
+import { parseGuardrailConfig } from "../src/guardrail/config.ts";
+import type { StreamPlan } from "./plan.ts";
+import { ANTHROPIC_NATIVE, ANTHROPIC_VIA_UNIFIED, OPENAI_NATIVE } from "./routes.ts";
+import { type Comparison, GATEWAY_VS_PASSTHROUGH, type Scenario } from "./scenario.ts";
 import {
   concurrentScenario,
   eventDelayScenario,
+  firstContentScenario,
   peakMemoryScenario,
+  replayScenario,
+  scanThroughputScenario,
+  storedRowsScenario,
   throughputScenario,
+  translatedScenario,
   ttftScenario,
 } from "./scenarios/index.ts";
 import { directTarget, gatewayTarget, jsStageTarget, passthroughTarget, type Target } from "./targets.ts";
@@ -22,21 +29,103 @@ export interface TargetSpec {
 /** Gateway settings for plain streaming: no Durable Object hop, no guardrail. */
 const PLAIN_GATEWAY = { RESUMABLE: "false", GUARDRAIL_MODE: "off" } as const;
 
+/**
+ * The guardrail rules of the observe/enforce rows and of the scan: wrangler.toml's default (empty:
+ * all 13 built-in rules on, credentials and payment cards redacted, other PII flagged).
+ */
+const GUARDRAIL_RULES = "";
+
+/** Each variant changes one setting of the plain gateway, so its rows show that setting's cost. */
+const RESUMABLE_GATEWAY = { ...PLAIN_GATEWAY, RESUMABLE: "true" };
+const OBSERVE_GATEWAY = { ...PLAIN_GATEWAY, GUARDRAIL_MODE: "observe", GUARDRAIL_RULES };
+const ENFORCE_GATEWAY = { ...PLAIN_GATEWAY, GUARDRAIL_MODE: "enforce", GUARDRAIL_RULES };
+
 /** The systems under test, in table column order. */
 export const TARGETS: readonly TargetSpec[] = [
   { id: "direct", start: async (mock) => directTarget(mock) },
   { id: "passthrough", start: (mock) => passthroughTarget(mock) },
   { id: "js-stage", start: (mock) => jsStageTarget(mock) },
   // The core issue's streaming path. wrangler.toml turns the Durable Object hop and the guardrail
-  // on by default; each has its own rows (issues 4 and 5), so here both are off.
+  // on by default; each has its own variant below.
   { id: "gateway", start: (mock) => gatewayTarget(mock, "gateway", PLAIN_GATEWAY) },
-  // Later rows add variants, e.g. { id: "gateway-resumable", start: (mock) =>
-  // gatewayTarget(mock, "gateway-resumable", { ...PLAIN_GATEWAY, RESUMABLE: "true" }) } (issue 4), or
-  // gatewayTarget(mock, "gateway-observe", { ...PLAIN_GATEWAY, GUARDRAIL_MODE: "observe" }) (issue 5).
+  // Issue 4: every stream through its Durable Object (requests never send `x-resumable: false`).
+  {
+    id: "gateway-resumable",
+    start: (mock) => gatewayTarget(mock, "gateway-resumable", RESUMABLE_GATEWAY),
+  },
+  // Issue 5: the guardrail scanning and reporting without holding text, then holding its window.
+  { id: "gateway-observe", start: (mock) => gatewayTarget(mock, "gateway-observe", OBSERVE_GATEWAY) },
+  { id: "gateway-enforce", start: (mock) => gatewayTarget(mock, "gateway-enforce", ENFORCE_GATEWAY) },
 ];
 
 /** A token delta is a few characters; 16 keeps events near a real chunk's ~200 bytes with the JSON. */
-const PACED = { events: 100, intervalMs: 10, padChars: 16 } as const;
+const PACED = { events: 100, intervalMs: 10, padChars: 16 } as const satisfies StreamPlan;
+
+/** The gateway variants, each the plain gateway with one setting changed. */
+const VARIANTS = ["gateway-resumable", "gateway-observe", "gateway-enforce"];
+
+/** Issue 4: the Durable Object hop may cost at most 1 ms p50 over the passthrough. */
+const RESUMABLE_GOAL = {
+  over: "passthrough",
+  quantile: "p50",
+  goal: { subject: "gateway-resumable", boundMs: 1 },
+} as const;
+
+/** TTFT: every target; one setting's own cost shows over the plain gateway. */
+const TTFT_COMPARE: Comparison = {
+  ...GATEWAY_VS_PASSTHROUGH,
+  also: ["js-stage", "gateway-resumable", "gateway-observe", "gateway-enforce"],
+  deltas: [
+    RESUMABLE_GOAL,
+    {
+      over: "gateway",
+      quantile: "p50",
+      columns: VARIANTS,
+      note: "each variant's one setting, over the plain gateway",
+    },
+  ],
+};
+
+/**
+ * Per-event delay: `gateway-enforce` is left out (its held-back window, not its CPU, sets each
+ * event's delay; the first-content block shows it). Issue 5: observe ≤ off + 0.1 ms p50.
+ */
+const DELAY_COMPARE: Comparison = {
+  ...GATEWAY_VS_PASSTHROUGH,
+  also: ["js-stage", "gateway-resumable", "gateway-observe"],
+  deltas: [
+    RESUMABLE_GOAL,
+    {
+      over: "gateway",
+      quantile: "p50",
+      columns: VARIANTS,
+      goal: { subject: "gateway-observe", boundMs: 0.1 },
+    },
+  ],
+};
+
+/** The enforce window the gateway-enforce target holds back, from the same configuration. */
+const WINDOW = (() => {
+  const parsed = parseGuardrailConfig("enforce", GUARDRAIL_RULES);
+  if (!parsed.ok) throw new Error(`bench: ${parsed.error}`);
+  const w = parsed.config.window;
+  return `window ${w.chars} chars ≈ ${w.tokens} tokens (widest rule ${w.rule ?? "none"}, cap ${w.capChars} chars)`;
+})();
+
+/** A paced stream whose text after the first token arrives over time, as tokens do. */
+const FIRST_CONTENT_PLAN = { events: 20, intervalMs: 10, padChars: 16 } as const satisfies StreamPlan;
+
+/** Issue 5's enforce rows: what holding the window adds over the same gateway with the guardrail off. */
+const ENFORCE_COMPARE: Comparison = {
+  baseline: "direct",
+  reference: "gateway",
+  also: ["passthrough", "gateway-observe"],
+  subject: "gateway-enforce",
+  deltas: [
+    { over: "gateway", quantile: "p50", columns: VARIANTS, note: "enforce − off: the hold-back" },
+    { over: "gateway", quantile: "p99", columns: VARIANTS },
+  ],
+};
 
 /** The rows of the table, in order. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -44,7 +133,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "ttft",
     title: "Time to first token: 200 sequential streams per target (request start → first body bytes)",
     route: OPENAI_NATIVE,
-    compare: GATEWAY_VS_PASSTHROUGH,
+    compare: TTFT_COMPARE,
     samples: 200,
     warmup: 20,
   }),
@@ -52,7 +141,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "event-delay",
     title: "Per-event delay: 100 events at 10 ms, 10 streams per target (arrival − mock's send stamp)",
     route: OPENAI_NATIVE,
-    compare: GATEWAY_VS_PASSTHROUGH,
+    compare: DELAY_COMPARE,
     plan: PACED,
     streams: 10,
   }),
@@ -60,7 +149,7 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "throughput",
     title: "Single-stream throughput: 5,000 small events, no spacing",
     route: OPENAI_NATIVE,
-    compare: GATEWAY_VS_PASSTHROUGH,
+    compare: { ...TTFT_COMPARE, deltas: [] },
     plan: { events: 5000, intervalMs: 0, padChars: 8 },
     repeats: 3,
   }),
@@ -73,25 +162,81 @@ export const SCENARIOS: readonly Scenario[] = [
     streams: 500,
     stallMs: 1000,
   }),
-  // Issue 3: eventDelayScenario({ id: "translated-event-delay", route: ANTHROPIC_VIA_UNIFIED, ... }).
-  // Issue 4: resumable TTFT/event delay (goal withinMs(..., 1)), replay events/s, rows per 1,000 events.
-  // Issue 5: scan MB/s, observe vs off event delay (goal withinMs(..., 0.1)), enforce TTFT vs window.
+  translatedScenario({
+    id: "translated",
+    title:
+      "Issue 3, translated stream: Anthropic upstream, 100 events at 10 ms, 5 streams per series; gateway = POST /v1/chat/completions, model anthropic/…, translated to OpenAI chunks; direct and passthrough read the Anthropic stream as is",
+    route: ANTHROPIC_VIA_UNIFIED,
+    untranslated: ANTHROPIC_NATIVE,
+    compare: { ...GATEWAY_VS_PASSTHROUGH, also: [] },
+    plan: PACED,
+    streams: 5,
+  }),
+  replayScenario({
+    id: "replay",
+    title:
+      "Issue 4, replay: GET /v1/streams/{id} of a finished 10,000-event stream (all events, from the first)",
+    target: "gateway-resumable",
+    route: OPENAI_NATIVE,
+    plan: { events: 10_000, intervalMs: 0, padChars: 8 },
+    repeats: 3,
+  }),
+  storedRowsScenario({
+    id: "stored-rows",
+    title:
+      "Issue 4, storage: SQLite rows the stream's Durable Object wrote, per 1,000 events (counted, on a storage-inspectable copy of gateway-resumable)",
+    column: "gateway-resumable",
+    bindings: RESUMABLE_GATEWAY,
+    route: OPENAI_NATIVE,
+    plans: [
+      { label: "a burst of 1,000", plan: { events: 1000, intervalMs: 0, padChars: 8 } },
+      { label: "100 at 10 ms", plan: PACED },
+      {
+        label: "30 at 35 ms (demo pace)",
+        plan: { events: 30, intervalMs: 35, padChars: 16 },
+      },
+    ],
+  }),
+  scanThroughputScenario({
+    id: "guardrail-scan",
+    title:
+      "Issue 5, guardrail scan throughput: pure core in this process (Node 22), all 13 built-in rules on (defaults), 1 MB of prose with a secret or PII every ~2,000 chars",
+    rules: GUARDRAIL_RULES,
+    columns: { off: "gateway", observe: "gateway-observe", enforce: "gateway-enforce" },
+    corpusChars: 1_000_000,
+    splits: [
+      { label: "token-sized deltas (1–8 chars)", minChars: 1, maxChars: 8 },
+      { label: "1 KiB parts", minChars: 1024, maxChars: 1024 },
+    ],
+    repeats: 3,
+  }),
+  firstContentScenario({
+    id: "enforce-first-content",
+    title: `Issue 5, enforce window on text no rule can start: 20 events at 10 ms ("[t=…]xxxx…", ~31 chars), 10 streams per target (request start → first content event); ${WINDOW}`,
+    route: OPENAI_NATIVE,
+    compare: ENFORCE_COMPARE,
+    plan: FIRST_CONTENT_PLAN,
+    streams: 10,
+    warmup: 2,
+  }),
+  firstContentScenario({
+    id: "enforce-first-content-digits",
+    title:
+      'Issue 5, enforce window on text a rule may still match: the same with digit filler ("[t=…]1234567890123456", a possible card number until the next event)',
+    route: OPENAI_NATIVE,
+    compare: { ...ENFORCE_COMPARE, also: [] },
+    plan: { ...FIRST_CONTENT_PLAN, padDigits: true },
+    streams: 10,
+    warmup: 2,
+  }),
   // Keep last: it reads each workerd's high-water mark over every scenario above.
   peakMemoryScenario(),
 ];
 
-/** Rows later issues add, printed under the table so a reader knows they are not measured yet. */
-export const PLANNED: readonly { readonly issue: number; readonly rows: string }[] = [
-  {
-    issue: 3,
-    rows: "translated stream (Anthropic upstream via /v1/chat/completions, route ANTHROPIC_VIA_UNIFIED): added per-event delay ≤ 1.5× passthrough",
-  },
-  {
-    issue: 4,
-    rows: "resumable stream: added TTFT and per-event delay ≤ passthrough + 1 ms p50; replay events/s of a finished 10,000-event stream; storage rows per 1,000 events",
-  },
-  {
-    issue: 5,
-    rows: "guardrail: scan MB/s (all built-in rules); observe-mode per-event delay ≤ off + 0.1 ms p50; enforce-mode added TTFT next to the window the rules need",
-  },
+/** The goals judged in the table, in words, printed under it. */
+export const GOALS: readonly string[] = [
+  "core (gateway): added TTFT and event delay (target − direct at the same percentile) ≤ 1.5× the passthrough's; at 500 concurrent streams every stream completes and no gap between two events reaches 1 s",
+  "issue 3 (gateway on /v1/chat/completions, Anthropic upstream translated): added event delay ≤ 1.5× the passthrough's",
+  "issue 4 (gateway-resumable): TTFT p50 and event delay p50 ≤ the passthrough's + 1 ms (the Durable Object hop)",
+  "issue 5 (gateway-observe): event delay p50 ≤ the plain gateway's (guardrail off) + 0.1 ms",
 ];

@@ -17,23 +17,24 @@ function formatValue(v: number | undefined, unit: Unit): string {
     case "streams":
       return Math.round(v).toLocaleString("en-US");
     case "MiB":
+    case "MB/s":
+    case "rows":
       return v.toFixed(1);
   }
 }
 
 function goalText(row: Row): string {
-  if (row.goal === undefined) return "";
+  if (row.goal === undefined) return row.note === undefined ? "" : `(${row.note})`;
   const status = row.goal.status === "not met" ? "NOT MET" : row.goal.status;
   return `${row.goal.goal}: ${row.goal.detail} → ${status}`;
 }
 
-/** The table as lines; `columns` are target ids in order, `subject` names whose goal the last column judges. */
-export function renderTable(
-  sections: readonly Section[],
-  columns: readonly string[],
-  subject: string,
-): string {
-  const header = ["metric", ...columns, `goal (${subject})`];
+/**
+ * The table as lines; `columns` are target ids in order. The last column holds each row's goal
+ * (naming the target it judges) or, in parentheses, its note.
+ */
+export function renderTable(sections: readonly Section[], columns: readonly string[]): string {
+  const header = ["metric", ...columns, "goal / note"];
   const body: (string[] | string)[] = [];
   for (const s of sections) {
     body.push(s.title);

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { startGateway } from "../test/support/gateway.ts";
+import { BUNDLE_DIR, startGateway } from "../test/support/gateway.ts";
 import { childPids } from "./proc.ts";
 import type { TargetKind } from "./routes.ts";
 
@@ -21,8 +21,20 @@ export interface Target {
   readonly origin: string;
   /** The workerd process serving it (for memory); undefined for the direct target. */
   readonly pid: number | undefined;
+  /** Gateway targets: evicts the Durable Object of a stream, as a deploy or a crash would. */
+  readonly evictStream?: (streamId: string) => Promise<void>;
+  /** Storage-probe targets only: the number of `event_batch` rows a stream's object has written. */
+  readonly storedRows?: (streamId: string) => Promise<number>;
   dispose(): Promise<void>;
 }
+
+/** The gateway's stream Durable Object class (wrangler.toml `[[durable_objects.bindings]]`). */
+const STREAM_OBJECT_CLASS = "StreamObject";
+/**
+ * The gateway's script name inside Miniflare: test/support/gateway.ts gives the worker no name,
+ * which Miniflare's dev-control API addresses as "".
+ */
+const GATEWAY_SCRIPT = "";
 
 /** Compatibility date and flags of wrangler.toml, so the passthrough runs on the gateway's runtime. */
 function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
@@ -34,6 +46,17 @@ function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlag
     compatibilityDate: date,
     compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ""),
   };
+}
+
+/** wrangler.toml's top-level `[vars]` (string values), the defaults a deployed gateway runs with. */
+function wranglerVars(): Record<string, string> {
+  const toml = readFileSync(path.resolve(process.cwd(), "wrangler.toml"), "utf8");
+  const section = /^\[vars\]\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(toml)?.[1] ?? "";
+  const vars: Record<string, string> = {};
+  for (const m of section.matchAll(/^([A-Z_][A-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/gm)) {
+    if (m[1] !== undefined && m[2] !== undefined) vars[m[1]] = m[2].replace(/\\"/g, '"');
+  }
+  return vars;
 }
 
 /**
@@ -94,9 +117,22 @@ export function jsStageTarget(mockOrigin: string): Promise<Target> {
   return scriptTarget("js-stage", "passthrough", "js-stage-worker.js", mockOrigin);
 }
 
+/** Every provider of the gateway pointed at the mock (each at the path prefix the mock serves it on). */
+function upstreamBindings(mockOrigin: string): Record<string, string> {
+  return {
+    OPENAI_BASE_URL: `${mockOrigin}/openai/v1`,
+    ANTHROPIC_BASE_URL: `${mockOrigin}/anthropic`,
+    GEMINI_BASE_URL: `${mockOrigin}/gemini`,
+    OPENAI_API_KEY: "sk-bench",
+    ANTHROPIC_API_KEY: "sk-ant-bench",
+    GEMINI_API_KEY: "AIza-bench",
+  };
+}
+
 /**
- * (c) The gateway bundle on workerd with every provider pointed at the mock. `id` and `bindings`
- * let later rows add variants (e.g. `gateway-observe` with `GUARDRAIL_MODE: "observe"`).
+ * (c) The gateway bundle on workerd (test/support/gateway.ts: wrangler.toml's vars, anonymous
+ * access to every model, no rate limits) with every provider pointed at the mock. `id` and
+ * `bindings` make variants (e.g. `gateway-observe` with `GUARDRAIL_MODE: "observe"`).
  */
 export async function gatewayTarget(
   mockOrigin: string,
@@ -104,15 +140,63 @@ export async function gatewayTarget(
   bindings: Record<string, string> = {},
 ): Promise<Target> {
   const { value: gw, pid } = await withWorkerdPid(() =>
-    startGateway({
-      OPENAI_BASE_URL: `${mockOrigin}/openai/v1`,
-      ANTHROPIC_BASE_URL: `${mockOrigin}/anthropic`,
-      GEMINI_BASE_URL: `${mockOrigin}/gemini`,
-      OPENAI_API_KEY: "sk-bench",
-      ANTHROPIC_API_KEY: "sk-ant-bench",
-      GEMINI_API_KEY: "AIza-bench",
-      ...bindings,
+    startGateway({ ...upstreamBindings(mockOrigin), ...bindings }),
+  );
+  return {
+    id,
+    kind: "gateway",
+    origin: originOf(gw.url),
+    pid,
+    evictStream: (streamId) =>
+      gw.miniflare.unsafeEvictDurableObject(GATEWAY_SCRIPT, STREAM_OBJECT_CLASS, { name: streamId }),
+    dispose: () => gw.dispose(),
+  };
+}
+
+/**
+ * The gateway with its stream objects' SQLite open to inspection, for counting stored rows (not
+ * exposed over HTTP). Miniflare runs SQL in an object only with `unsafeInspectDurableObjects`,
+ * which wraps the Durable Object class, so this is a separate instance, never a timed target.
+ * It mirrors test/support/gateway.ts (same bundle, vars, Durable Object and Analytics Engine
+ * bindings, anonymous access) minus the static-assets router, which no stored byte passes through.
+ */
+export async function storageProbeTarget(
+  mockOrigin: string,
+  id: string,
+  bindings: Record<string, string>,
+): Promise<Target> {
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      scriptPath: path.join(BUNDLE_DIR, "index.js"),
+      modules: true,
+      ...wranglerCompatibility(),
+      bindings: {
+        ...wranglerVars(),
+        ALLOW_ANONYMOUS: "true",
+        ANONYMOUS_MODELS: "*",
+        ...upstreamBindings(mockOrigin),
+        ...bindings,
+      },
+      analyticsEngineDatasets: { TTFT: { dataset: "llm_gateway_ttft" } },
+      durableObjects: { STREAMS: { className: STREAM_OBJECT_CLASS, useSQLite: true } },
+      unsafeInspectDurableObjects: true,
+      host: "127.0.0.1",
+      port: 0,
     }),
   );
-  return { id, kind: "gateway", origin: originOf(gw.url), pid, dispose: () => gw.dispose() };
+  const url = await mf.ready;
+  return {
+    id,
+    kind: "gateway",
+    origin: originOf(url),
+    pid: undefined,
+    storedRows: async (streamId) => {
+      const storage = await mf.unsafeGetDurableObjectStorage(GATEWAY_SCRIPT, STREAM_OBJECT_CLASS, {
+        name: streamId,
+      });
+      const [row] = await storage.exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_batch");
+      return row?.n ?? Number.NaN;
+    },
+    dispose: () => mf.dispose(),
+  };
 }

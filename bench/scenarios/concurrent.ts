@@ -93,7 +93,15 @@ export function concurrentScenario(opts: ConcurrentOptions): Scenario {
           values: col((o) => o.completed),
           ...(subject === undefined
             ? {}
-            : { goal: noStalls(subject.completed, opts.streams, subject.worstGapMs, opts.stallMs) }),
+            : {
+                goal: noStalls(
+                  opts.compare.subject,
+                  subject.completed,
+                  opts.streams,
+                  subject.worstGapMs,
+                  opts.stallMs,
+                ),
+              }),
         },
         { metric: "TTFT p50 under load", unit: "ms", values: col((o) => o.ttft.p50) },
         { metric: "TTFT p99 under load", unit: "ms", values: col((o) => o.ttft.p99) },

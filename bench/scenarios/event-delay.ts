@@ -1,6 +1,4 @@
 /** Added per-event delay: paced streams, each event stamped by the mock when it was written. */
-import { traceStream } from "../client.ts";
-import { withinFactor } from "../goals.ts";
 import type { StreamPlan } from "../plan.ts";
 import type { StreamRoute } from "../routes.ts";
 import {
@@ -8,10 +6,12 @@ import {
   type BenchContext,
   type Comparison,
   compared,
+  deltaRows,
   percentileRows,
   type Scenario,
 } from "../scenario.ts";
 import { type Summary, summarize } from "../stats.ts";
+import { eventDelays, incompleteCount, traceRounds } from "./series.ts";
 
 /** How a per-event delay scenario is run. */
 export interface EventDelayOptions {
@@ -33,30 +33,24 @@ export function eventDelayScenario(opts: EventDelayOptions): Scenario {
     id: opts.id,
     title: opts.title,
     async run(ctx: BenchContext) {
-      const targets = compared(ctx, opts.compare);
-      const delays = new Map<string, number[]>(targets.map((t) => [t.id, []]));
-      const incomplete = new Map<string, number>(targets.map((t) => [t.id, 0]));
-      for (let i = 0; i < opts.streams; i += 1) {
-        for (const t of targets) {
-          const trace = await traceStream(ctx.agent, t.origin, opts.route.request(t.kind, opts.plan));
-          if (trace.error !== undefined || trace.arrivals.length !== opts.plan.events) {
-            incomplete.set(t.id, (incomplete.get(t.id) ?? 0) + 1);
-          }
-          const out = delays.get(t.id);
-          for (const [k, at] of trace.arrivals.entries()) out?.push(at - (trace.sent[k] ?? Number.NaN));
-        }
-      }
-      const by = new Map<string, Summary>([...delays].map(([id, s]) => [id, summarize(s)]));
+      const series = compared(ctx, opts.compare).map((t) => ({
+        id: t.id,
+        target: t,
+        request: opts.route.request(t.kind, opts.plan),
+      }));
+      const traces = await traceRounds(ctx, series, opts.streams);
+      const by = new Map<string, Summary>([...traces].map(([id, tr]) => [id, summarize(eventDelays(tr))]));
       return {
         rows: [
           ...percentileRows("event delay", by),
-          ...addedRows("event delay", by, opts.compare, (s, r) => withinFactor(s, r, 1.5)),
+          ...addedRows("event delay", by, opts.compare),
+          ...deltaRows("event delay", by, opts.compare),
         ],
         detail: {
           plan: opts.plan,
           streams: opts.streams,
           summaries: Object.fromEntries(by),
-          incomplete: Object.fromEntries(incomplete),
+          incomplete: Object.fromEntries([...traces].map(([id, tr]) => [id, incompleteCount(tr, opts.plan)])),
         },
       };
     },

@@ -1,6 +1,5 @@
 /** Added time to first token: many short sequential streams, targets taken in turn. */
 import { traceStream, ttftOf } from "../client.ts";
-import { withinFactor } from "../goals.ts";
 import type { StreamPlan } from "../plan.ts";
 import type { StreamRoute } from "../routes.ts";
 import {
@@ -8,6 +7,7 @@ import {
   type BenchContext,
   type Comparison,
   compared,
+  deltaRows,
   percentileRows,
   type Scenario,
 } from "../scenario.ts";
@@ -58,7 +58,8 @@ export function ttftScenario(opts: TtftOptions): Scenario {
       return {
         rows: [
           ...percentileRows("TTFT", by),
-          ...addedRows("TTFT", by, opts.compare, (s, r) => withinFactor(s, r, 1.5)),
+          ...addedRows("TTFT", by, opts.compare),
+          ...deltaRows("TTFT", by, opts.compare),
         ],
         detail: {
           samples: opts.samples,
