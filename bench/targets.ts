@@ -158,7 +158,7 @@ export async function gatewayTarget(
  * exposed over HTTP). Miniflare runs SQL in an object only with `unsafeInspectDurableObjects`,
  * which wraps the Durable Object class, so this is a separate instance, never a timed target.
  * It mirrors test/support/gateway.ts (same bundle, vars, Durable Object and Analytics Engine
- * bindings, anonymous access) minus the static-assets router, which no stored byte passes through.
+ * bindings, anonymous access).
  */
 export async function storageProbeTarget(
   mockOrigin: string,

@@ -41,7 +41,6 @@ export interface Env extends AuthEnv, RateLimitEnv {
   readonly PRINCIPALS?: DurableObjectNamespace;
   /** One Durable Object per stream (resumable streams). */
   readonly STREAMS?: DurableObjectNamespace;
-  readonly ASSETS?: Fetcher;
   readonly TTFT?: AnalyticsEngineDataset;
 }
 

@@ -7,12 +7,14 @@ import { handleHealth } from "./routes/health.ts";
 import { handleModels } from "./routes/models.ts";
 import { handleNative } from "./routes/native.ts";
 import { handleCancel, handleResume, handleStatus } from "./routes/streams.ts";
+import { CLIENT_JS, INDEX_HTML } from "./static/files.gen.ts";
+import { type StaticFile, serveStatic } from "./static/static-file.ts";
 import { ConfigError } from "./upstream/providers.ts";
 
 type Args = [Env, ExecutionContext];
 
 /** Paths owned by the gateway itself; a provider cannot be named like them. */
-const GATEWAY_PREFIXES = new Set(["v1", "healthz", "client.js"]);
+const GATEWAY_PREFIXES = new Set(["v1", "healthz", "client.js", "index.html"]);
 
 /** Error shape for a path: native routes answer in their provider family's format, the rest in OpenAI's. */
 function shapeFor(pathname: string): ErrorShape {
@@ -25,6 +27,12 @@ function shapeFor(pathname: string): ErrorShape {
 /** The `{id}` of `/v1/streams/{id}[/status]`. */
 function streamIdOf(req: Request): string {
   return new URL(req.url).pathname.split("/")[3] ?? "";
+}
+
+/** GET or HEAD of a file the gateway serves itself (the demo page, the browser client). */
+function staticFile(req: Request, file: StaticFile): Response {
+  if (req.method !== "GET" && req.method !== "HEAD") methodNotAllowed("GET, HEAD");
+  return serveStatic(req, file);
 }
 
 function methodNotAllowed(allow: string): never {
@@ -67,9 +75,10 @@ export function createRouter() {
   });
   router.all("/:provider/v1*", () => methodNotAllowed("POST"));
   router.all("/gemini/v1beta/*", () => methodNotAllowed("POST"));
-  router.all("*", async (req, env) => {
-    if (env.ASSETS !== undefined && (req.method === "GET" || req.method === "HEAD"))
-      return env.ASSETS.fetch(req);
+  router.all("/", (req) => staticFile(req, INDEX_HTML));
+  router.all("/index.html", (req) => staticFile(req, INDEX_HTML));
+  router.all("/client.js", (req) => staticFile(req, CLIENT_JS));
+  router.all("*", (req) => {
     throw new GatewayError(
       404,
       ERROR_CODE.notFound,

@@ -20,9 +20,15 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       `content-type must be application/json${type ? `, got "${type.slice(0, 60)}"` : ""}`,
     );
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const length = request.headers.get("content-length");
+  const declared = Number(length ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const bytes = await readLimited(request.body, maxBytes);
+  // The runtime frames a body with a content-length to exactly that many bytes, so it can be read in
+  // one call; only a chunked body (no length) is counted as it arrives.
+  const bytes =
+    length !== null && Number.isSafeInteger(declared)
+      ? new Uint8Array(await request.arrayBuffer())
+      : await readLimited(request.body, maxBytes);
   if (bytes.byteLength === 0) throw new GatewayError(400, ERROR_CODE.invalidJson, "request body is empty");
   let json: unknown;
   try {

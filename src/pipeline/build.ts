@@ -1,11 +1,11 @@
 import { STREAM_OUTCOME } from "../protocol.ts";
 import type { WireFormat } from "../upstream/format.ts";
-import { EncodeStage } from "./encode-stage.ts";
+import { EncodeStage, ItemEncoder } from "./encode-stage.ts";
 import { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
-import { upstreamEvents } from "./upstream-events.ts";
+import { upstreamBytes, upstreamEvents } from "./upstream-events.ts";
 
 /** Everything one stream's pipeline is built from. Stages are plugged in; the chain itself never changes. */
 export interface PipelineSpec {
@@ -28,16 +28,31 @@ export interface PipelineSpec {
  * event as soon as it has it.
  */
 export function buildItems(spec: PipelineSpec): ReadableStream<StreamItem> {
-  const { state } = spec;
-  let items = upstreamEvents(spec.body, state, new Inspector(spec.format, state), spec.translate, () => {
-    spec.abortUpstream("client disconnected");
-    state.finish(STREAM_OUTCOME.cancelled);
-  });
+  let items = upstreamEvents(spec.body, spec.state, inspectorFor(spec), spec.translate, cancelFor(spec));
   for (const stage of spec.stages ?? []) items = items.pipeThrough(stage);
   return items;
 }
 
-/** The event stream encoded for a client connected directly (no resumable store in between). */
+/**
+ * The event stream encoded for a client connected directly (no resumable store in between). Without
+ * item stages the encoding is fused into the source: one runtime stream instead of two.
+ */
 export function buildPipeline(spec: PipelineSpec): ReadableStream<Uint8Array> {
+  if ((spec.stages ?? []).length === 0) {
+    const encoder = new ItemEncoder(spec.state);
+    return upstreamBytes(spec.body, spec.state, inspectorFor(spec), spec.translate, cancelFor(spec), encoder);
+  }
   return buildItems(spec).pipeThrough(new EncodeStage(spec.state));
+}
+
+function inspectorFor(spec: PipelineSpec): Inspector {
+  return new Inspector(spec.format, spec.state);
+}
+
+/** The client went away: stop paying for tokens nobody reads. */
+function cancelFor(spec: PipelineSpec): () => void {
+  return () => {
+    spec.abortUpstream("client disconnected");
+    spec.state.finish(STREAM_OUTCOME.cancelled);
+  };
 }

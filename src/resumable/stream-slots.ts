@@ -1,25 +1,27 @@
 import { tooManyOpenStreams } from "../auth/open-streams.ts";
+import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 
 /** The internal origin of principal objects (never reachable from outside). */
 const ORIGIN = "https://principal.internal";
 
+/**
+ * The principal's object, or undefined when open streams are not limited (no binding, or
+ * `MAX_OPEN_STREAMS` 0): then no slot is taken, renewed or released, and no stream pays for the hop.
+ */
 function objectFor(env: Env, principal: string): DurableObjectStub | undefined {
-  return env.PRINCIPALS?.get(env.PRINCIPALS.idFromName(principal));
+  if (env.PRINCIPALS === undefined || configFor(env).maxOpenStreams <= 0) return undefined;
+  return env.PRINCIPALS.get(env.PRINCIPALS.idFromName(principal));
 }
 
 /**
- * Takes one of the principal's open-stream slots for `streamId`, or answers 429 when all `limit` are
- * taken. No binding or a limit of 0 means no limit.
+ * Takes one of the principal's open-stream slots for `streamId`, or answers 429 when all
+ * `MAX_OPEN_STREAMS` are taken. No binding or a limit of 0 means no limit.
  */
-export async function acquireStreamSlot(
-  env: Env,
-  principal: string,
-  streamId: string,
-  limit: number,
-): Promise<void> {
+export async function acquireStreamSlot(env: Env, principal: string, streamId: string): Promise<void> {
   const stub = objectFor(env, principal);
-  if (stub === undefined || limit <= 0) return;
+  if (stub === undefined) return;
+  const limit = configFor(env).maxOpenStreams;
   const res = await stub.fetch(`${ORIGIN}/acquire?stream=${streamId}&limit=${limit}`, { method: "POST" });
   if (res.status === 429) throw tooManyOpenStreams(limit);
 }

@@ -26,7 +26,7 @@ export async function runPlan(
   if (!plan.stream) return runDirect(plan, request, env, config);
   // Every stream holds one of its principal's open-stream slots until it ends (429 when none is free).
   const streamId = newStreamId();
-  await acquireStreamSlot(env, plan.principal, streamId, config.maxOpenStreams);
+  await acquireStreamSlot(env, plan.principal, streamId);
   const release = () => void releaseStreamSlot(env, plan.principal, streamId);
   const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
   try {

@@ -74,21 +74,6 @@ export async function startGateway(
           { namespace_id: String(1000 + i), simple },
         ]),
       ),
-      // The demo page and the built client, served like wrangler.toml's [assets]; API paths reach the worker first.
-      assets: {
-        directory: path.resolve(process.cwd(), "public"),
-        binding: "ASSETS",
-        routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: false },
-        run_worker_first: [
-          "/v1/*",
-          "/openai/*",
-          "/anthropic/*",
-          "/gemini/*",
-          "/demo/*",
-          "/healthz",
-          "/client.js",
-        ],
-      },
       host: "127.0.0.1",
       port: 0,
     }),

@@ -255,3 +255,46 @@ describe("bad requests are answered clearly", () => {
     });
   }
 });
+
+describe("the gateway serves its demo page and browser client itself", () => {
+  it("serves the demo page at / and /index.html, importing the client from /client.js", async () => {
+    for (const path of ["/", "/index.html"]) {
+      const res = await SELF.fetch(`${GATEWAY}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(await res.text()).toContain('from "/client.js"');
+    }
+  });
+
+  it("serves the bundled client as a JavaScript module exporting streamChat", async () => {
+    const res = await SELF.fetch(`${GATEWAY}/client.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await res.text()).toMatch(/export\s*\{[^}]*\bstreamChat\b/);
+  });
+
+  it("answers a revalidation with an empty 304 while the file is unchanged, and 200 once the tag differs", async () => {
+    const first = await SELF.fetch(`${GATEWAY}/client.js`);
+    const etag = first.headers.get("etag");
+    await first.body?.cancel();
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    expect(first.headers.get("cache-control")).toBe("no-cache");
+    const same = await SELF.fetch(`${GATEWAY}/client.js`, { headers: { "if-none-match": `W/${etag}` } });
+    expect(same.status).toBe(304);
+    expect(await same.text()).toBe("");
+    const other = await SELF.fetch(`${GATEWAY}/client.js`, { headers: { "if-none-match": '"stale"' } });
+    expect(other.status).toBe(200);
+    await other.body?.cancel();
+  });
+
+  it("answers HEAD without a body and other methods with 405 naming GET and HEAD", async () => {
+    const head = await SELF.fetch(`${GATEWAY}/`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("etag")).not.toBeNull();
+    expect(await head.text()).toBe("");
+    const del = await SELF.fetch(`${GATEWAY}/index.html`, { method: "DELETE" });
+    expect(del.status).toBe(405);
+    expect(del.headers.get("allow")).toBe("GET, HEAD");
+  });
+});
