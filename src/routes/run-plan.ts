@@ -24,29 +24,35 @@ export async function runPlan(
   const config = configFor(env);
   requireKey(requireProvider(config.providers, plan.provider));
   if (!plan.stream) return runDirect(plan, request, env, config);
-  // Every stream holds one of its principal's open-stream slots until it ends (429 when none is free).
+  const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
+  const streams = optOut || !config.resumable ? undefined : env.STREAMS;
   const streamId = newStreamId();
+  // Every stream holds one of its principal's open-stream slots until it ends (429 when none is free).
   await acquireStreamSlot(env, plan.principal, streamId);
   const release = () => void releaseStreamSlot(env, plan.principal, streamId);
-  const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
   try {
-    if (optOut || !config.resumable || env.STREAMS === undefined) {
+    if (streams === undefined) {
       const res = await runDirect(plan, request, env, config, (state) => state.onEnd(release));
       if (!isEventStream(res)) release();
       return res;
     }
-    const stub = env.STREAMS.get(env.STREAMS.idFromName(streamId));
-    const res = await stub.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
-      method: "POST",
-      headers: { [STREAM_OBJECT.ownerHeader]: plan.principal },
-      body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
-    });
+    // EventSource cannot send credentials: a short-lived token bound to this stream and caller stands
+    // in. Signed while the object starts the stream, not after.
+    const token = resumeTokenFor(env, streamId, principal);
+    // Awaited below when the stream started; marked handled so a failure there is not reported twice.
+    token.catch(() => {});
+    const res = await streams
+      .get(streams.idFromName(streamId))
+      .fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
+        method: "POST",
+        headers: { [STREAM_OBJECT.ownerHeader]: plan.principal },
+        body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
+      });
     // Only a stream the object started holds the slot (the object releases it when the stream ends).
     if (!isEventStream(res)) release();
     const relayed = detachOnDisconnect(res, request);
-    // EventSource cannot send credentials: a short-lived token bound to this stream and caller stands in.
-    const token = res.ok ? await resumeTokenFor(env, streamId, principal) : undefined;
-    if (token !== undefined) relayed.headers.set(HEADER.resumeToken, token);
+    const signed = res.ok ? await token : undefined;
+    if (signed !== undefined) relayed.headers.set(HEADER.resumeToken, signed);
     return relayed;
   } catch (err) {
     release();
@@ -65,7 +71,8 @@ function isEventStream(res: Response): boolean {
  */
 export function detachOnDisconnect(res: Response, request: Request): Response {
   if (res.body === null) return res;
-  const relay = new TransformStream<Uint8Array, Uint8Array>();
+  // The runtime's own byte stream: piping into it stays native, no JavaScript per chunk.
+  const relay = new IdentityTransformStream();
   res.body.pipeTo(relay.writable, { signal: request.signal }).catch(() => {});
   return new Response(relay.readable, res);
 }
