@@ -1,5 +1,6 @@
 import type { GuardrailVerdict } from "../analytics/data-point.ts";
 import { gatewayItems, type StreamItem } from "../pipeline/item.ts";
+import type { ItemStep } from "../pipeline/steps.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, STREAM_OUTCOME } from "../protocol.ts";
 import type { WireFormat } from "../upstream/format.ts";
@@ -16,79 +17,90 @@ export function summarize(verdicts: readonly Verdict[]): GuardrailVerdict {
 }
 
 /**
- * The inline guardrail as a pipeline stage. In `enforce` mode it holds back only what the rules need
- * (see GuardrailCore), rewrites events whose text was redacted in the format's own encoding (all other
- * events pass byte for byte), and on a `block` stops the upstream and ends the stream in the client's
- * format. In `observe` mode nothing is held. Verdicts (rule, action, offsets, never the text) are
- * logged and summarized for analytics.
+ * The inline guardrail as a pipeline step (see pipeline/steps.ts). In `enforce` mode it holds back
+ * only what the rules need (see GuardrailCore), rewrites events whose text was redacted in the
+ * format's own encoding (all other events pass byte for byte), and on a `block` stops the upstream
+ * and ends the stream in the client's format. In `observe` mode nothing is held. Verdicts (rule,
+ * action, offsets, never the text) are logged and summarized for analytics.
  */
-export class GuardrailStage extends TransformStream<StreamItem, StreamItem> {
+export class GuardrailStep implements ItemStep {
+  readonly #core: GuardrailCore<StreamItem>;
+  readonly #format: WireFormat;
+  readonly #state: StreamState;
+  readonly #abortUpstream: (reason: string) => void;
+  #blocked = false;
+
   constructor(
     config: GuardrailConfig,
     format: WireFormat,
     state: StreamState,
     abortUpstream: (reason: string) => void,
   ) {
-    const core = new GuardrailCore<StreamItem>(config);
-    let blocked = false;
-    const emit = (
-      releases: readonly Release<StreamItem>[],
-      controller: TransformStreamDefaultController<StreamItem>,
-    ) => {
-      for (const r of releases) {
-        if (blocked) return;
-        if (isBlock(r)) {
-          blocked = true;
-          const error = {
-            code: ERROR_CODE.guardrailBlocked,
-            message: `the answer was stopped by guardrail rule "${r.block.rule}"`,
-          };
-          state.stoppedBy = { outcome: STREAM_OUTCOME.blocked, error };
-          state.blockedRule = r.block.rule;
-          abortUpstream(`guardrail:${r.block.rule}`);
-          for (const item of gatewayItems(format.blockedFrames(r.block.rule), {
-            parts: [],
-            signal: "complete",
-          })) {
-            controller.enqueue(item);
-          }
-          return;
-        }
-        if (r.heldFor > 0) state.metrics.holdback(r.heldFor);
-        if (r.texts === undefined) controller.enqueue(r.event);
-        else {
-          const texts = r.texts;
-          const parts = r.event.info.parts.map((p, i) => ({ ...p, text: texts[i] ?? p.text }));
-          controller.enqueue({ ev: format.rewrite(r.event.ev, texts), info: { ...r.event.info, parts } });
-        }
-      }
-    };
-    const report = () => {
-      state.guardrail = summarize(core.verdicts);
-      if (core.verdicts.length > 0) {
-        console.log(
-          JSON.stringify({
-            event: "guardrail",
-            verdict: state.guardrail,
-            verdicts: core.verdicts,
-            window: core.window,
-          }),
+    this.#core = new GuardrailCore<StreamItem>(config);
+    this.#format = format;
+    this.#state = state;
+    this.#abortUpstream = abortUpstream;
+  }
+
+  push(item: StreamItem): readonly StreamItem[] {
+    // After a block nothing else may reach the client: not held text, not a later error event.
+    if (this.#blocked) return [];
+    const now = Date.now();
+    const out = this.#release(this.#core.push(item, item.info.parts, now));
+    for (const p of item.info.parts)
+      if (p.final === true) out.push(...this.#release(this.#core.close(p.channel, now)));
+    if (this.#blocked) this.#report();
+    return out;
+  }
+
+  end(): readonly StreamItem[] {
+    const out = this.#blocked ? [] : this.#release(this.#core.end(Date.now()));
+    this.#report();
+    return out;
+  }
+
+  #release(releases: readonly Release<StreamItem>[]): StreamItem[] {
+    const out: StreamItem[] = [];
+    const state = this.#state;
+    for (const r of releases) {
+      if (this.#blocked) break;
+      if (isBlock(r)) {
+        this.#blocked = true;
+        const error = {
+          code: ERROR_CODE.guardrailBlocked,
+          message: `the answer was stopped by guardrail rule "${r.block.rule}"`,
+        };
+        state.stoppedBy = { outcome: STREAM_OUTCOME.blocked, error };
+        state.blockedRule = r.block.rule;
+        this.#abortUpstream(`guardrail:${r.block.rule}`);
+        out.push(
+          ...gatewayItems(this.#format.blockedFrames(r.block.rule), { parts: [], signal: "complete" }),
         );
+        break;
       }
-    };
-    super({
-      transform(item, controller) {
-        // After a block nothing else may reach the client: not held text, not a later error event.
-        if (blocked) return;
-        const now = Date.now();
-        emit(core.push(item, item.info.parts, now), controller);
-        for (const p of item.info.parts) if (p.final === true) emit(core.close(p.channel, now), controller);
-        if (blocked) report();
-      },
-      flush(controller) {
-        if (!blocked) emit(core.end(Date.now()), controller);
-        report();
-      },
-    });
+      if (r.heldFor > 0) state.metrics.holdback(r.heldFor);
+      if (r.texts === undefined) out.push(r.event);
+      else {
+        const texts = r.texts;
+        const parts = r.event.info.parts.map((p, i) => ({ ...p, text: texts[i] ?? p.text }));
+        out.push({ ev: this.#format.rewrite(r.event.ev, texts), info: { ...r.event.info, parts } });
+      }
+    }
+    return out;
+  }
+
+  #report(): void {
+    const core = this.#core;
+    this.#state.guardrail = summarize(core.verdicts);
+    if (core.verdicts.length > 0) {
+      console.log(
+        JSON.stringify({
+          event: "guardrail",
+          verdict: this.#state.guardrail,
+          verdicts: core.verdicts,
+          window: core.window,
+        }),
+      );
+    }
   }
 }

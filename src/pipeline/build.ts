@@ -1,8 +1,9 @@
 import { STREAM_OUTCOME } from "../protocol.ts";
 import type { WireFormat } from "../upstream/format.ts";
-import { EncodeStage, ItemEncoder } from "./encode-stage.ts";
+import { ItemEncoder } from "./encode-stage.ts";
 import { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
+import type { ItemStep } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
 import { upstreamBytes, upstreamEvents } from "./upstream-events.ts";
@@ -18,31 +19,38 @@ export interface PipelineSpec {
   readonly abortUpstream: (reason: string) => void;
   /** Translation of a provider's stream into the client's format (OpenAI chunks), if they differ. */
   readonly translate?: Translation | undefined;
-  /** Item-level stages after inspection, in order: the guardrail... */
-  readonly stages?: readonly TransformStream<StreamItem, StreamItem>[];
+  /** Item-level steps after inspection, in order: the guardrail... */
+  readonly steps?: readonly ItemStep[];
 }
 
 /**
  * Builds the event stream: upstream bytes → SSE events → (translation) → inspection with an honest
- * end (one fused step, see upstreamEvents) → (stages). Nothing is buffered: each stage forwards an
- * event as soon as it has it.
+ * end → (steps), all in one runtime stream (see upstreamEvents). Nothing is buffered: each event is
+ * handed on as soon as it is complete and no step holds it.
  */
 export function buildItems(spec: PipelineSpec): ReadableStream<StreamItem> {
-  let items = upstreamEvents(spec.body, spec.state, inspectorFor(spec), spec.translate, cancelFor(spec));
-  for (const stage of spec.stages ?? []) items = items.pipeThrough(stage);
-  return items;
+  return upstreamEvents(
+    spec.body,
+    spec.state,
+    inspectorFor(spec),
+    spec.translate,
+    spec.steps ?? [],
+    cancelFor(spec),
+  );
 }
 
-/**
- * The event stream encoded for a client connected directly (no resumable store in between). Without
- * item stages the encoding is fused into the source: one runtime stream instead of two.
- */
+/** The event stream encoded for a client connected directly (no resumable store in between). */
 export function buildPipeline(spec: PipelineSpec): ReadableStream<Uint8Array> {
-  if ((spec.stages ?? []).length === 0) {
-    const encoder = new ItemEncoder(spec.state);
-    return upstreamBytes(spec.body, spec.state, inspectorFor(spec), spec.translate, cancelFor(spec), encoder);
-  }
-  return buildItems(spec).pipeThrough(new EncodeStage(spec.state));
+  const encoder = new ItemEncoder(spec.state);
+  return upstreamBytes(
+    spec.body,
+    spec.state,
+    inspectorFor(spec),
+    spec.translate,
+    spec.steps ?? [],
+    cancelFor(spec),
+    encoder,
+  );
 }
 
 function inspectorFor(spec: PipelineSpec): Inspector {

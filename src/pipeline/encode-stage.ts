@@ -33,18 +33,3 @@ export class ItemEncoder {
     return bytes;
   }
 }
-
-/** Final stage for a directly connected client, after item stages (see ItemEncoder). */
-export class EncodeStage extends TransformStream<StreamItem, Uint8Array> {
-  constructor(state: StreamState) {
-    const encoder = new ItemEncoder(state);
-    super({
-      transform(item, controller) {
-        controller.enqueue(encoder.encode(item));
-      },
-      flush(controller) {
-        controller.enqueue(encoder.end());
-      },
-    });
-  }
-}

@@ -3,6 +3,7 @@ import type { SseEvent } from "../sse/types.ts";
 import type { ItemEncoder } from "./encode-stage.ts";
 import type { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
+import { endSteps, type ItemStep, runSteps } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
 
@@ -21,28 +22,30 @@ export function upstreamEvents(
   state: StreamState,
   inspector: Inspector,
   translation: Translation | undefined,
+  steps: readonly ItemStep[],
   onCancel: (reason: unknown) => void,
 ): ReadableStream<StreamItem> {
-  return eventSource(body, state, inspector, translation, onCancel, {
+  return eventSource(body, state, inspector, translation, steps, onCancel, {
     item: (item) => item,
     end: () => [],
   });
 }
 
 /**
- * The same source with the client encoding fused in, for a stream that has no item stages between
- * inspection and the client (guardrail off): one runtime stream from upstream bytes to client
- * bytes, since each extra stream costs more per event on workerd than the work it carries.
+ * The same source with the client encoding fused in, for a directly connected client: one runtime
+ * stream from upstream bytes to client bytes, since each extra stream costs more per event on
+ * workerd than the work it carries.
  */
 export function upstreamBytes(
   body: ReadableStream<Uint8Array>,
   state: StreamState,
   inspector: Inspector,
   translation: Translation | undefined,
+  steps: readonly ItemStep[],
   onCancel: (reason: unknown) => void,
   encoder: ItemEncoder,
 ): ReadableStream<Uint8Array> {
-  return eventSource(body, state, inspector, translation, onCancel, {
+  return eventSource(body, state, inspector, translation, steps, onCancel, {
     item: (item) => encoder.encode(item),
     end: () => [encoder.end()],
   });
@@ -59,6 +62,7 @@ function eventSource<T>(
   state: StreamState,
   inspector: Inspector,
   translation: Translation | undefined,
+  steps: readonly ItemStep[],
   onCancel: (reason: unknown) => void,
   out: Output<T>,
 ): ReadableStream<T> {
@@ -72,9 +76,11 @@ function eventSource<T>(
     for (const ev of events) {
       const translated = translation === undefined ? [ev] : translation.push(ev);
       for (const t of translated) {
-        for (const item of inspector.item(t)) {
-          controller.enqueue(out.item(item));
-          n++;
+        for (const inspected of inspector.item(t)) {
+          for (const item of runSteps(steps, inspected)) {
+            controller.enqueue(out.item(item));
+            n++;
+          }
         }
       }
     }
@@ -96,10 +102,13 @@ function eventSource<T>(
           if (emit(sse.push(text.decode(chunk.value, { stream: true })), controller) > 0) return;
         }
         emit([...sse.push(text.decode()), ...sse.end()], controller);
+        const ending: StreamItem[] = [];
         if (translation !== undefined)
-          for (const ev of translation.end(state))
-            for (const i of inspector.item(ev)) controller.enqueue(out.item(i));
-        for (const item of inspector.end()) controller.enqueue(out.item(item));
+          for (const ev of translation.end(state)) ending.push(...inspector.item(ev));
+        ending.push(...inspector.end());
+        for (const inspected of ending)
+          for (const item of runSteps(steps, inspected)) controller.enqueue(out.item(item));
+        for (const item of endSteps(steps)) controller.enqueue(out.item(item));
         for (const chunk of out.end()) controller.enqueue(chunk);
         controller.close();
       },

@@ -11,7 +11,7 @@ import type { StreamItem } from "../pipeline/item.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
 import {
-  guardStages,
+  guardSteps,
   jsonResponse,
   openPlan,
   type StreamPlan,
@@ -151,7 +151,7 @@ export class StreamObject extends DurableObject<Env> {
       state: x.state,
       abortUpstream: (reason) => x.abort.abort(reason),
       translate: translateStage(plan),
-      stages: guardStages(config, plan.format, x.state, (reason) => x.abort.abort(reason)),
+      steps: guardSteps(config, plan.format, x.state, (reason) => x.abort.abort(reason)),
     });
     const body = session.reader(0);
     const reader = items.getReader();

@@ -3,8 +3,8 @@ import { attachAnalytics, gatewaySink } from "../analytics/stream-analytics.ts";
 import type { GatewayConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
-import { GuardrailStage } from "../guardrail/stage.ts";
-import type { StreamItem } from "../pipeline/item.ts";
+import { GuardrailStep } from "../guardrail/stage.ts";
+import type { ItemStep } from "../pipeline/steps.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { Translation } from "../pipeline/translation.ts";
 import { ERROR_CODE } from "../protocol.ts";
@@ -73,15 +73,15 @@ export function translateStage(plan: StreamPlan): Translation | undefined {
   return new Translation(translator.createStream(plan.translate.identity), FORMATS[plan.format]);
 }
 
-/** The item stages every stream of this gateway runs: the guardrail, unless it is off. */
-export function guardStages(
+/** The item steps every stream of this gateway runs: the guardrail, unless it is off. */
+export function guardSteps(
   config: GatewayConfig,
   format: FormatName,
   state: StreamState,
   abortUpstream: (reason: string) => void,
-): TransformStream<StreamItem, StreamItem>[] {
+): ItemStep[] {
   if (config.guardrail.mode === "off") return [];
-  return [new GuardrailStage(config.guardrail, FORMATS[format], state, abortUpstream)];
+  return [new GuardrailStep(config.guardrail, FORMATS[format], state, abortUpstream)];
 }
 
 /** Sends a plan's request upstream on behalf of `request` (whose allow-listed headers are forwarded). */
@@ -147,6 +147,6 @@ export async function runDirect(
     onStream(state);
   });
   if (!plan.stream || !x.isStream) return jsonResponse(plan, x);
-  const stages = guardStages(config, plan.format, x.state, (reason) => x.abort.abort(reason));
-  return streamResponse(x, FORMATS[plan.format], translateStage(plan), stages);
+  const steps = guardSteps(config, plan.format, x.state, (reason) => x.abort.abort(reason));
+  return streamResponse(x, FORMATS[plan.format], translateStage(plan), steps);
 }

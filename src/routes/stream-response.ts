@@ -3,7 +3,7 @@ import type { GatewayConfig } from "../config.ts";
 import { GatewayError } from "../errors.ts";
 import { copyResponseHeaders, upstreamRequestHeaders } from "../http/upstream-headers.ts";
 import { buildPipeline } from "../pipeline/build.ts";
-import type { StreamItem } from "../pipeline/item.ts";
+import type { ItemStep } from "../pipeline/steps.ts";
 import { StreamState } from "../pipeline/stream-state.ts";
 import type { Translation } from "../pipeline/translation.ts";
 import { ERROR_CODE, EVENT_STREAM_TYPE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
@@ -85,7 +85,7 @@ export function streamResponse(
   x: OpenExchange,
   format: WireFormat,
   translate?: Translation,
-  stages: readonly TransformStream<StreamItem, StreamItem>[] = [],
+  steps: readonly ItemStep[] = [],
 ): Response {
   if (x.upstream.body === null)
     throw new GatewayError(502, ERROR_CODE.upstreamError, "the upstream sent no body");
@@ -95,7 +95,7 @@ export function streamResponse(
     format,
     state: x.state,
     abortUpstream: (reason) => x.abort.abort(reason),
-    stages,
+    steps,
     ...(translate === undefined ? {} : { translate }),
   });
   return new Response(stream, { status: 200, headers: x.headers });
