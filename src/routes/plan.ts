@@ -3,6 +3,8 @@ import { attachAnalytics, gatewaySink } from "../analytics/stream-analytics.ts";
 import type { GatewayConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
+import { guardAnswerBody, reportAnswer } from "../guardrail/answer-guard.ts";
+import { guardJsonAnswer } from "../guardrail/json-answer.ts";
 import { GuardrailStep } from "../guardrail/stage.ts";
 import type { ItemStep } from "../pipeline/steps.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
@@ -24,7 +26,7 @@ export interface StreamPlan {
   readonly provider: string;
   /** `native` or `unified`, for analytics and status. */
   readonly route: string;
-  /** The model as the client named it. */
+  /** The model as `<provider>/<model>` (canonical: an alias is resolved), for analytics and status. */
   readonly model: string;
   readonly path: string;
   readonly body: string;
@@ -42,6 +44,8 @@ export interface StreamPlan {
   readonly country: string;
   /** The principal's id (a hash or "anonymous", never a credential). */
   readonly principal: string;
+  /** The stream's public id (`x-stream-id`), set once the stream is resumable. */
+  readonly streamId?: string;
 }
 
 /** The request facts every plan carries. */
@@ -61,6 +65,7 @@ export function trackStream(plan: StreamPlan, state: StreamState, env: Env): voi
       colo: plan.colo,
       country: plan.country,
       principal: plan.principal,
+      ...(plan.streamId === undefined ? {} : { streamId: plan.streamId }),
     },
     gatewaySink(env),
   );
@@ -102,11 +107,46 @@ export function openPlan(
   });
 }
 
-/** Answers a non-streaming exchange: passthrough for native routes, translated JSON for the unified one. */
-export async function jsonResponse(plan: StreamPlan, x: OpenExchange): Promise<Response> {
+/**
+ * Answers a non-streaming exchange: passthrough for native routes, translated JSON for the unified one.
+ * Either way the answer passes the output guardrail in the client's format (guardrail/json-answer.ts), as
+ * a stream does. A native answer is read whole only when the guardrail is on: with it off the body
+ * streams through unread, and with it on an unchanged answer still leaves with the upstream's exact bytes.
+ * A 2xx native body that is not JSON passes only with the guardrail off (nothing is promised then); with
+ * it on it is a 502, because text the guardrail cannot read would reach the client unchecked. JSON of an
+ * unexpected shape is scanned string by string (see `guardJsonAnswer`). Non-2xx answers never get here:
+ * `callUpstream` turns them into errors first.
+ */
+export async function jsonResponse(
+  plan: StreamPlan,
+  x: OpenExchange,
+  config: GatewayConfig,
+): Promise<Response> {
+  const format = FORMATS[plan.format];
+  const notJson = () =>
+    new GatewayError(
+      502,
+      ERROR_CODE.upstreamError,
+      `provider "${plan.provider}" sent a response that is not JSON`,
+    );
   if (plan.translate === undefined) {
     x.headers.set("content-type", x.upstream.headers.get("content-type") ?? "application/json");
-    return new Response(x.upstream.body, { status: x.upstream.status, headers: x.headers });
+    const status = x.upstream.status;
+    if (config.guardrail.mode === "off") return new Response(x.upstream.body, { status, headers: x.headers });
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await x.upstream.arrayBuffer());
+    } catch {
+      // The connection dropped mid-body: part of an answer is not an answer.
+      throw new GatewayError(
+        502,
+        ERROR_CODE.upstreamError,
+        `provider "${plan.provider}" did not send its whole response`,
+      );
+    }
+    const guarded = guardAnswerBody(bytes, format, config.guardrail, x.state);
+    if (!guarded.ok) throw notJson();
+    return new Response(guarded.body, { status, headers: x.headers });
   }
   if (plan.stream) {
     await x.upstream.body?.cancel();
@@ -120,17 +160,18 @@ export async function jsonResponse(plan: StreamPlan, x: OpenExchange): Promise<R
   try {
     json = await x.upstream.json();
   } catch {
-    throw new GatewayError(
-      502,
-      ERROR_CODE.upstreamError,
-      `provider "${plan.provider}" sent a response that is not JSON`,
-    );
+    throw notJson();
   }
   x.headers.set("content-type", "application/json");
   const translator = TRANSLATORS[plan.translate.family];
-  return new Response(JSON.stringify(translator.translateResponse(json, plan.translate.identity)), {
-    headers: x.headers,
-  });
+  // Every translator answers an OpenAI chat completion: it is guarded in the client's format.
+  const guarded = guardJsonAnswer(
+    format,
+    config.guardrail,
+    translator.translateResponse(json, plan.translate.identity),
+  );
+  reportAnswer(guarded, config.guardrail, x.state);
+  return new Response(JSON.stringify(guarded.json), { headers: x.headers });
 }
 
 /** Runs a plan with the client connected directly: no stream id, no resume. */
@@ -146,7 +187,7 @@ export async function runDirect(
     trackStream(plan, state, env);
     onStream(state);
   });
-  if (!plan.stream || !x.isStream) return jsonResponse(plan, x);
+  if (!plan.stream || !x.isStream) return jsonResponse(plan, x, config);
   const steps = guardSteps(config, plan.format, x.state, (reason) => x.abort.abort(reason));
   return streamResponse(x, FORMATS[plan.format], translateStage(plan), steps);
 }

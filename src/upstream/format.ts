@@ -1,5 +1,6 @@
 import type { ErrorCode, ErrorShape } from "../protocol.ts";
 import type { SseEvent } from "../sse/types.ts";
+import { isObject, type JsonObject } from "./json.ts";
 
 /** The streaming wire formats the gateway understands. */
 export type FormatName = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "workers-ai";
@@ -31,12 +32,74 @@ export interface EventInfo {
    *   must send its own in-band error carrying `errorMessage`.
    */
   readonly signal?: "complete" | "error" | "stray-error";
+  /**
+   * The upstream's end sentinel (`[DONE]`, `message_stop`, a terminal Responses event): nothing that
+   * follows it belongs to the answer, so the client's response closes right after it. Gemini has none:
+   * a finish reason may repeat on every chunk (Vertex) and usage on every chunk is cumulative.
+   */
+  readonly endOfStream?: true;
   /** Upstream's error message, for logs/analytics and for re-framing a `stray-error` (never contains our keys). */
   readonly errorMessage?: string;
   /** Provider finish reason as the provider spelled it. */
   readonly finishReason?: string;
   /** Exact token counts when the event carries usage. */
   readonly usage?: { readonly inputTokens?: number; readonly outputTokens?: number };
+}
+
+/**
+ * One text slot of a whole (non-streaming) JSON answer: the channel it belongs to (the same key a
+ * stream of that answer would use, so verdicts read alike), its text, and how to replace it in the
+ * parsed answer it was read from. Several slots may share a channel: their texts are one text, in order
+ * (e.g. Gemini's text parts), exactly as a stream's events continue a channel.
+ */
+export interface AnswerText {
+  readonly channel: string;
+  readonly text: string;
+  /** Writes `text` in place of this slot (and drops anything that would still disclose the old text). */
+  readonly set: (text: string) => void;
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/**
+ * Adds a slot for every non-empty string in `value`, at any depth (object values and array items; keys
+ * are names, not text), each its own channel named by its path under `channel`. `set` replaces `value`
+ * itself when it is a string. Keys in `skip` are never text (ids, signatures, base64 payloads). For JSON
+ * that is answer text as a whole: tool-call input objects, JSON-mode output, unknown answer shapes.
+ */
+export function stringSlots(
+  value: unknown,
+  channel: string,
+  set: (text: string) => void,
+  out: AnswerText[],
+  skip: ReadonlySet<string> = NO_KEYS,
+): void {
+  if (typeof value === "string") {
+    if (value !== "") out.push({ channel, text: value, set });
+    return;
+  }
+  const at = (key: string | number) =>
+    typeof key === "number" ? `${channel}[${key}]` : channel === "" ? key : `${channel}.${key}`;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      stringSlots(v, at(i), (t) => (value[i] = t), out, skip);
+    });
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (!skip.has(key)) stringSlots(v, at(key), (t) => (value[key] = t), out, skip);
+  }
+}
+
+/**
+ * The fields of `answer` named in `keys` that it has, as a new object: the identity and usage a blocked
+ * answer keeps. Only fields that are never answer text belong in `keys`.
+ */
+export function pickFields(answer: JsonObject, keys: readonly string[]): JsonObject {
+  const out: JsonObject = {};
+  for (const key of keys) if (answer[key] !== undefined) out[key] = answer[key];
+  return out;
 }
 
 /** An in-band error the gateway must put into a stream that already started. */
@@ -56,6 +119,11 @@ export interface WireFormat {
   /** Reads one event. Must be cheap: it runs once per event on the hot path. */
   inspect(ev: SseEvent): EventInfo;
   /**
+   * True when an event that the upstream ended without its blank line is still whole (its data
+   * parses): only such an event is forwarded, never a fragment the SSE rules would not dispatch.
+   */
+  isWhole(ev: SseEvent): boolean;
+  /**
    * Returns a copy of `ev` with its text parts replaced by `texts` (same order and length as
    * `inspect(ev).parts`), re-encoded in this format. Only called for events whose text changed.
    */
@@ -64,4 +132,16 @@ export interface WireFormat {
   errorFrames(err: InBandError): string;
   /** SSE frames that end a stream stopped by the guardrail, in this format's own terms (content filter). */
   blockedFrames(rule: string): string;
+  /**
+   * Every text slot of a non-streaming JSON answer in this format (what a client shows or runs: content,
+   * reasoning, tool-call arguments...), in document order, each setter writing into `answer`; undefined
+   * when `answer` is not this format's answer shape (the caller then scans it generically).
+   */
+  answerTexts(answer: JsonObject): AnswerText[] | undefined;
+  /**
+   * A new answer saying, in this format's own terms, that a content filter stopped it (HTTP 200, as the
+   * providers do): `answer`'s identity and usage kept, no text at all, the rule named where the format
+   * has room for it.
+   */
+  blockedAnswer(answer: JsonObject, rule: string): JsonObject;
 }

@@ -2,6 +2,8 @@ import { ERROR_CODE, type ErrorCode } from "../../protocol.ts";
 import { formatEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
+import { wholeJsonEvent } from "../whole-event.ts";
+import { anthropicAnswerTexts, anthropicBlockedAnswer } from "./answer.ts";
 import { isRecord, objectField, parseJson, stringField } from "./json.ts";
 import {
   ANTHROPIC_EVENT,
@@ -15,7 +17,7 @@ import {
 
 /** Shared result for the many events that carry nothing (ping, block start/stop): no allocation per event. */
 const NOTHING: EventInfo = { parts: [] };
-const COMPLETE: EventInfo = { parts: [], signal: "complete" };
+const COMPLETE: EventInfo = { parts: [], signal: "complete", endOfStream: true };
 
 /** Channel key of one content block's text: a guardrail window never spans two blocks. */
 function channel(index: number, kind: string): string {
@@ -132,7 +134,8 @@ function inspect(ev: SseEvent): EventInfo {
     case ANTHROPIC_EVENT.messageDelta:
       return inspectMessageDelta(ev.data);
     case ANTHROPIC_EVENT.error:
-      return { parts: [], signal: "error", errorMessage: readErrorMessage(ev.data) };
+      // Anthropic ends the stream after an error event.
+      return { parts: [], signal: "error", endOfStream: true, errorMessage: readErrorMessage(ev.data) };
     default:
       return NOTHING;
   }
@@ -216,7 +219,10 @@ export const anthropicFormat: WireFormat = {
   name: "anthropic",
   errorShape: "anthropic",
   inspect,
+  isWhole: wholeJsonEvent(),
   rewrite,
   errorFrames,
   blockedFrames,
+  answerTexts: anthropicAnswerTexts,
+  blockedAnswer: anthropicBlockedAnswer,
 };

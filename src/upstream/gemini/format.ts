@@ -4,6 +4,8 @@ import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
 import { rewriteTexts } from "../replace-data.ts";
+import { wholeJsonEvent } from "../whole-event.ts";
+import { geminiAnswerTexts, geminiBlockedAnswer } from "./answer.ts";
 import { describeError, readBlockReason, readError, readStrayError, readUsage } from "./wire.ts";
 
 const NOTHING: EventInfo = { parts: [] };
@@ -167,7 +169,10 @@ export const geminiFormat: WireFormat = {
   name: "gemini",
   errorShape: "gemini",
   inspect,
+  isWhole: wholeJsonEvent(),
   rewrite,
   errorFrames,
   blockedFrames,
+  answerTexts: geminiAnswerTexts,
+  blockedAnswer: geminiBlockedAnswer,
 };

@@ -2,12 +2,14 @@ import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
 import { rewriteTexts } from "../replace-data.ts";
+import { wholeJsonEvent } from "../whole-event.ts";
+import { chatAnswerTexts, chatBlockedAnswer } from "./answer.ts";
 
 /** Text-bearing delta fields of a Chat Completions choice, in the order they are addressed. */
 const DELTA_TEXT_FIELDS = ["content", "refusal", "reasoning", "reasoning_content"] as const;
 
 const NOTHING: EventInfo = { parts: [] };
-const COMPLETE: EventInfo = { parts: [], signal: "complete" };
+const COMPLETE: EventInfo = { parts: [], signal: "complete", endOfStream: true };
 
 /** Visits every text slot of a chunk in a fixed order; `set` replaces it in place. */
 function visitText(
@@ -91,7 +93,10 @@ export const openAiChatFormat: WireFormat = {
   name: "openai-chat",
   errorShape: "openai",
   inspect,
+  isWhole: wholeJsonEvent(["[DONE]"]),
   rewrite,
   errorFrames,
   blockedFrames,
+  answerTexts: chatAnswerTexts,
+  blockedAnswer: chatBlockedAnswer,
 };

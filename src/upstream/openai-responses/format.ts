@@ -2,6 +2,8 @@ import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
 import { replaceData } from "../replace-data.ts";
+import { wholeJsonEvent } from "../whole-event.ts";
+import { responsesAnswerTexts, responsesBlockedAnswer } from "./answer.ts";
 
 /** Streamed fragments: event type → the field holding the fragment and the channel's kind. */
 const DELTA_EVENTS: Readonly<Record<string, string>> = {
@@ -107,11 +109,18 @@ function inspect(ev: SseEvent): EventInfo {
     return {
       parts,
       signal: "error",
+      endOfStream: true,
       errorMessage: (err && str(err, "message")) ?? "response failed",
       ...usageInfo,
     };
   }
-  return { parts, signal: "complete", finishReason: str(response, "status") ?? type, ...usageInfo };
+  return {
+    parts,
+    signal: "complete",
+    endOfStream: true,
+    finishReason: str(response, "status") ?? type,
+    ...usageInfo,
+  };
 }
 
 function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
@@ -150,7 +159,10 @@ export const openAiResponsesFormat: WireFormat = {
   name: "openai-responses",
   errorShape: "openai",
   inspect,
+  isWhole: wholeJsonEvent(),
   rewrite,
   errorFrames,
   blockedFrames,
+  answerTexts: responsesAnswerTexts,
+  blockedAnswer: responsesBlockedAnswer,
 };

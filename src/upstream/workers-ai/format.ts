@@ -3,10 +3,12 @@ import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts"
 import { isObject, tryParse } from "../json.ts";
 import { openAiChatFormat } from "../openai-chat/format.ts";
 import { rewriteTexts } from "../replace-data.ts";
+import { wholeJsonEvent } from "../whole-event.ts";
+import { workersAiAnswerTexts, workersAiBlockedAnswer } from "./answer.ts";
 import { DONE, readErrorMessage, readFinishReason, readUsage, visitText } from "./wire.ts";
 
 const NOTHING: EventInfo = { parts: [] };
-const COMPLETE: EventInfo = { parts: [], signal: "complete" };
+const COMPLETE: EventInfo = { parts: [], signal: "complete", endOfStream: true };
 
 function inspect(ev: SseEvent): EventInfo {
   if (!ev.hasData) return NOTHING;
@@ -54,7 +56,10 @@ export const workersAiFormat: WireFormat = {
   name: "workers-ai",
   errorShape: "openai",
   inspect,
+  isWhole: wholeJsonEvent([DONE]),
   rewrite,
   errorFrames,
   blockedFrames,
+  answerTexts: workersAiAnswerTexts,
+  blockedAnswer: workersAiBlockedAnswer,
 };

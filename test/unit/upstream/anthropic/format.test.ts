@@ -95,12 +95,17 @@ describe.each(ANTHROPIC_FIXTURES)("anthropicFormat.inspect on %s", (name) => {
 });
 
 describe("anthropicFormat.inspect", () => {
-  it("signals an in-stream error with the upstream message", () => {
+  it("signals an in-stream error with the upstream message, and the end of the stream", () => {
     const [ev] = decodeText(
       'event: error\ndata: {"type":"error","error":{"details":null,"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"}\n\n',
     );
     if (ev === undefined) throw new Error("decode failed");
-    expect(anthropicFormat.inspect(ev)).toEqual({ parts: [], signal: "error", errorMessage: "Overloaded" });
+    expect(anthropicFormat.inspect(ev)).toEqual({
+      parts: [],
+      signal: "error",
+      endOfStream: true,
+      errorMessage: "Overloaded",
+    });
   });
 
   it("reports cached input tokens as part of inputTokens", () => {
