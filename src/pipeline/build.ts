@@ -6,7 +6,7 @@ import type { StreamItem } from "./item.ts";
 import type { ItemStep } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
-import { upstreamBytes, upstreamEvents } from "./upstream-events.ts";
+import { type SourceParts, upstreamBytes, upstreamEvents } from "./upstream-events.ts";
 
 /** Everything one stream's pipeline is built from. Stages are plugged in; the chain itself never changes. */
 export interface PipelineSpec {
@@ -29,38 +29,26 @@ export interface PipelineSpec {
  * handed on as soon as it is complete and no step holds it.
  */
 export function buildItems(spec: PipelineSpec): ReadableStream<StreamItem> {
-  return upstreamEvents(
-    spec.body,
-    spec.state,
-    inspectorFor(spec),
-    spec.translate,
-    spec.steps ?? [],
-    cancelFor(spec),
-  );
+  return upstreamEvents(sourceParts(spec));
 }
 
 /** The event stream encoded for a client connected directly (no resumable store in between). */
 export function buildPipeline(spec: PipelineSpec): ReadableStream<Uint8Array> {
-  const encoder = new ItemEncoder(spec.state);
-  return upstreamBytes(
-    spec.body,
-    spec.state,
-    inspectorFor(spec),
-    spec.translate,
-    spec.steps ?? [],
-    cancelFor(spec),
-    encoder,
-  );
+  return upstreamBytes(sourceParts(spec), new ItemEncoder(spec.state));
 }
 
-function inspectorFor(spec: PipelineSpec): Inspector {
-  return new Inspector(spec.format, spec.state);
-}
-
-/** The client went away: stop paying for tokens nobody reads. */
-function cancelFor(spec: PipelineSpec): () => void {
-  return () => {
-    spec.abortUpstream("client disconnected");
-    spec.state.finish(STREAM_OUTCOME.cancelled);
+function sourceParts(spec: PipelineSpec): SourceParts {
+  return {
+    body: spec.body,
+    format: spec.format,
+    state: spec.state,
+    inspector: new Inspector(spec.format, spec.state),
+    translation: spec.translate,
+    steps: spec.steps ?? [],
+    // The client went away: stop paying for tokens nobody reads.
+    onCancel: () => {
+      spec.abortUpstream("client disconnected");
+      spec.state.finish(STREAM_OUTCOME.cancelled);
+    },
   };
 }

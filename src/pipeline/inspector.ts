@@ -1,3 +1,4 @@
+import { estimateTokens } from "../analytics/token-estimate.ts";
 import { ERROR_CODE } from "../protocol.ts";
 import type { SseEvent } from "../sse/types.ts";
 import type { EventInfo, WireFormat } from "../upstream/format.ts";
@@ -27,7 +28,7 @@ export class Inspector {
     if (info.parts.length > 0) {
       const now = Date.now();
       this.#state.metrics.firstUpstreamContent(now);
-      this.#state.metrics.contentEvent(now, approxTokens(info));
+      this.#state.metrics.contentEvent(now, estimateTokens(info.parts));
     }
     // A final block without its blank line would be dropped by every SSE client: complete its framing.
     const items: StreamItem[] = [{ ev: ev.terminated ? ev : terminate(ev), info }];
@@ -45,7 +46,8 @@ export class Inspector {
     const message = state.readFailed
       ? "the upstream connection failed before the response was complete"
       : "the upstream stream ended before the response was complete";
-    return gatewayItems(this.#format.errorFrames({ code: ERROR_CODE.upstreamInterrupted, message }), {
+    state.interruption = { code: ERROR_CODE.upstreamInterrupted, message };
+    return gatewayItems(this.#format.errorFrames(state.interruption), {
       parts: [],
       signal: "error",
     });
@@ -54,19 +56,13 @@ export class Inspector {
 
 function record(state: StreamState, info: EventInfo): void {
   if (info.signal === "complete") state.completeSeen = true;
+  if (info.endOfStream === true) state.endSeen = true;
   else if (info.signal === "error" || info.signal === "stray-error") {
     state.upstreamError ??= info.errorMessage ?? "upstream error";
   }
   if (info.finishReason !== undefined) state.finishReason = info.finishReason;
   if (info.usage?.inputTokens !== undefined) state.inputTokens = info.usage.inputTokens;
   if (info.usage?.outputTokens !== undefined) state.outputTokens = info.usage.outputTokens;
-}
-
-/** Tokens in an event, estimated as one per 4 characters (exact usage replaces the total at the end). */
-function approxTokens(info: EventInfo): number {
-  let chars = 0;
-  for (const p of info.parts) chars += p.text.length;
-  return Math.max(1, Math.round(chars / 4));
 }
 
 function terminate(ev: SseEvent): SseEvent {

@@ -1,6 +1,6 @@
 import type { GuardrailVerdict } from "../analytics/data-point.ts";
 import { StreamMetrics } from "../analytics/stream-metrics.ts";
-import { STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
+import { ERROR_CODE, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
 import type { InBandError } from "../upstream/format.ts";
 
 /**
@@ -14,6 +14,10 @@ export class StreamState {
   upstreamError: string | undefined;
   /** Reading the upstream body failed (connection dropped) rather than ending cleanly. */
   readFailed = false;
+  /** The upstream's end sentinel arrived: nothing after it belongs to the answer. */
+  endSeen = false;
+  /** The in-band error the gateway wrote because the upstream ended before the answer was complete. */
+  interruption: InBandError | undefined;
   /** Set by a stage that stopped the stream on purpose (guardrail block, limits). */
   stoppedBy: { readonly outcome: StreamOutcome; readonly error: InBandError } | undefined;
   inputTokens: number | undefined;
@@ -25,6 +29,8 @@ export class StreamState {
   guardrail: GuardrailVerdict = "none";
   /** The rule that blocked the answer, if one did. */
   blockedRule: string | undefined;
+  /** The upstream's request id (`x-request-id` or `request-id`), for finding this stream in its logs. */
+  upstreamRequestId: string | undefined;
   #outcome: StreamOutcome | undefined;
   readonly #listeners: ((outcome: StreamOutcome) => void)[] = [];
 
@@ -37,6 +43,22 @@ export class StreamState {
   onEnd(listener: (outcome: StreamOutcome) => void): void {
     if (this.#outcome !== undefined) listener(this.#outcome);
     else this.#listeners.push(listener);
+  }
+
+  /** True once the answer is over (end sentinel, or stopped by a stage): the upstream is read no further. */
+  get answerEnded(): boolean {
+    return this.endSeen || this.stoppedBy !== undefined;
+  }
+
+  /** Why the stream did not complete, as `code: message` (stored as the stream's `detail`); none if it did. */
+  endDetail(): string | undefined {
+    const error =
+      this.stoppedBy?.error ??
+      this.interruption ??
+      (this.upstreamError === undefined
+        ? undefined
+        : { code: ERROR_CODE.upstreamError, message: this.upstreamError });
+    return error === undefined ? undefined : describeError(error);
   }
 
   /** The outcome an upstream that has ended implies. */
@@ -54,4 +76,9 @@ export class StreamState {
     for (const l of this.#listeners.splice(0)) l(outcome);
     return true;
   }
+}
+
+/** An in-band error as one line for status and logs: `code: message`. */
+export function describeError(error: InBandError): string {
+  return `${error.code}: ${error.message}`;
 }

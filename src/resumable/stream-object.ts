@@ -8,7 +8,7 @@ import type { Env } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
 import { buildItems } from "../pipeline/build.ts";
 import type { StreamItem } from "../pipeline/item.ts";
-import type { StreamState } from "../pipeline/stream-state.ts";
+import { describeError, type StreamState } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
 import {
   guardSteps,
@@ -113,7 +113,7 @@ export class StreamObject extends DurableObject<Env> {
     }
     if (!plan.stream || !x.isStream || x.upstream.body === null) {
       try {
-        return await jsonResponse(plan, x);
+        return await jsonResponse(plan, x, config);
       } catch (err) {
         return errorResponse(err, format.errorShape);
       }
@@ -136,7 +136,7 @@ export class StreamObject extends DurableObject<Env> {
     const state = x.state;
     const session = new StreamSession(this.#store, format, config.streamLimits, Date.now, (outcome) => {
       state.finish(outcome);
-      this.#finished(outcome);
+      this.#finished();
     });
     // The timings travel as a final SSE comment, stored like any event so replays end the same way.
     session.onResume = () => state.metrics.resume();
@@ -183,9 +183,7 @@ export class StreamObject extends DurableObject<Env> {
         if (value.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
         if (!session.live) return;
       }
-      const blocked =
-        state.blockedRule === undefined ? undefined : `${ERROR_CODE.guardrailBlocked}:${state.blockedRule}`;
-      session.end(state.upstreamOutcome(), undefined, blocked);
+      session.end(state.upstreamOutcome(), undefined, state.endDetail());
     } catch {
       session.end(STREAM_OUTCOME.interrupted, {
         code: ERROR_CODE.internal,
@@ -194,12 +192,18 @@ export class StreamObject extends DurableObject<Env> {
     }
   }
 
-  #finished(outcome: StreamOutcome): void {
-    void outcome;
+  /** After a stream's end: retention by alarm, and its open-stream slot freed. */
+  #finished(): void {
     const ttl = configFor(this.env).streamTtlSeconds * 1000;
     this.ctx.storage.setAlarm(Date.now() + ttl).catch(() => {});
+    let record: StreamRecord | undefined;
+    try {
+      record = this.#store.record();
+    } catch {
+      // Storage is failing (the session has ended the stream for it); the slot's lease expires by itself.
+      return;
+    }
     // The stream no longer counts against its owner's open streams.
-    const record = this.#store.record();
     if (record !== undefined) void releaseStreamSlot(this.env, record.owner, record.streamId);
   }
 
@@ -223,30 +227,34 @@ export class StreamObject extends DurableObject<Env> {
   #markLost(record: StreamRecord): void {
     if (!isFormatName(record.format)) return;
     const decoder = new SseDecoder();
-    const frames = FORMATS[record.format].errorFrames({
+    const lost = {
       code: ERROR_CODE.streamLost,
       message: "the gateway lost this stream mid-answer (it restarted); the answer is incomplete",
-    });
+    };
+    const frames = FORMATS[record.format].errorFrames(lost);
     const events = [...decoder.push(frames), ...decoder.end()].map((ev, i) =>
       withId(ev, String(record.eventCount + 1 + i)),
     );
     this.#store.appendBatch(record.eventCount + 1, events, events.join("").length);
     const now = Date.now();
-    this.#store.finish(STREAM_OUTCOME.lost, ERROR_CODE.streamLost, now);
-    this.#finished(STREAM_OUTCOME.lost);
+    this.#store.finish(STREAM_OUTCOME.lost, describeError(lost), now);
+    this.#finished();
     // The instance that measured this stream is gone: its one data point is written now, from what was stored.
     const metrics = new StreamMetrics();
     metrics.requestReceived(record.createdAt);
     metrics.bytesSent(record.byteCount);
     metrics.end(now, STREAM_OUTCOME.lost);
     const meta = {
-      route: record.route,
+      route: `${record.route}/${record.format}`,
       provider: record.provider,
       model: record.model,
       guardrail: "none" as const,
     };
     gatewaySink(this.env).write(
-      buildDataPoint({ ...meta, colo: "", country: "", principal: record.owner }, metrics.snapshot()),
+      buildDataPoint(
+        { ...meta, colo: "unknown", country: "unknown", principal: record.owner, streamId: record.streamId },
+        metrics.snapshot(),
+      ),
     );
   }
 

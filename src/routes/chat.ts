@@ -41,7 +41,8 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
   const plan: StreamPlan = {
     provider: route.provider.name,
     route: "unified",
-    model: req.model,
+    // Canonical, whatever alias the client used: one model, one name in analytics and status.
+    model: `${route.provider.name}/${route.upstreamModel}`,
     path: call.path,
     body: JSON.stringify(call.body),
     headers: call.headers ?? {},

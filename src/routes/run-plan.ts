@@ -46,7 +46,11 @@ export async function runPlan(
       .fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
         method: "POST",
         headers: { [STREAM_OBJECT.ownerHeader]: plan.principal },
-        body: JSON.stringify({ streamId, plan, clientHeaders: forwardableHeaders(request.headers) }),
+        body: JSON.stringify({
+          streamId,
+          plan: { ...plan, streamId },
+          clientHeaders: forwardableHeaders(request.headers),
+        }),
       });
     // Only a stream the object started holds the slot (the object releases it when the stream ends).
     if (!isEventStream(res)) release();

@@ -70,9 +70,11 @@ export async function openExchange(x: Exchange): Promise<OpenExchange> {
     abort.signal,
   );
   state.metrics.upstreamHeaders(Date.now());
+  state.upstreamRequestId =
+    upstream.headers.get("x-request-id") ?? upstream.headers.get("request-id") ?? undefined;
   const headers = new Headers();
   copyResponseHeaders(upstream.headers, headers);
-  const timing = serverTimingHeader({ upstreamConnectMs: state.metrics.snapshot().upstreamConnectMs });
+  const timing = serverTimingHeader(state.metrics.snapshot());
   if (timing !== undefined) headers.set(HEADER.serverTiming, timing);
   const isStream =
     upstream.body !== null &&

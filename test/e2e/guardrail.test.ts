@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, type ReceivedRequest, startSse } from "../support/mock-upstream.ts";
+import { readToEnd } from "../support/read-to-end.ts";
 import {
   anthropicStream,
   anthropicToolStream,
@@ -156,7 +157,8 @@ async function run(
   const res = await post(gw, ROUTES[route].path, ROUTES[route].body, {
     "x-resumable": String(opts.resumable ?? true),
   });
-  const text = await res.text();
+  // Inside the runner's 30 s: a byte-per-write stream takes seconds on a loaded machine.
+  const text = await readToEnd(res, 25_000);
   const upstream = mock.requests[before];
   if (upstream === undefined) throw new Error("the mock upstream received no request");
   expect(upstream.url).toBe(ROUTES[route].upstream);
@@ -609,7 +611,8 @@ describe("block: the answer stops in the client's own format", () => {
       const upstream = serveUntilAborted(c.sent, c.slowFrom);
       const before = mock.requests.length;
       const res = await post(blocking, ROUTES[c.route].path, ROUTES[c.route].body);
-      const text = await res.text();
+      // A block must close the response by itself: a deadline, not the runner's timeout, says it did not.
+      const text = await readToEnd(res);
       await mock.requests[before]?.closed;
       expect(upstream.closedEarly).toBe(true);
       expect(upstream.written).toBeLessThan(c.sent.length / 2);
@@ -630,7 +633,7 @@ describe("block: the answer stops in the client's own format", () => {
     const sent = openAiChatStream(pieces);
     const upstream = serveUntilAborted(sent, firstAfter);
     const res = await post(blocking, ROUTES.chat.path, ROUTES.chat.body, { "x-resumable": "false" });
-    const text = await res.text();
+    const text = await readToEnd(res);
     await mock.requests.at(-1)?.closed;
     expect(upstream.closedEarly).toBe(true);
     expect(leaks(text, blocked.secrets)).toEqual([]);
