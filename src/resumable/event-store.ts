@@ -1,6 +1,41 @@
 import type { StreamOutcome } from "../protocol.ts";
 import type { FormatName } from "../upstream/format.ts";
 
+/**
+ * The most UTF-8 bytes of events one `event_batch` row holds. Durable Object SQLite refuses any
+ * string, BLOB or row over 2 MB ("Maximum string, BLOB or table row size: 2 MB",
+ * developers.cloudflare.com/durable-objects/platform/limits/), and one upstream event alone can be
+ * larger (a Gemini inline image, a big tool result). Half the limit leaves room for the row's other
+ * columns and its record header whether "2 MB" means 2,000,000 or 2,097,152 bytes; smaller rows
+ * would only cost more rows per big event.
+ */
+export const ROW_TEXT_BYTES = 1024 * 1024;
+
+const encoder = new TextEncoder();
+
+/**
+ * Cuts `text` into pieces of at most `maxBytes` UTF-8 bytes (at least 4, one whole character),
+ * always between characters: never inside a multi-byte sequence or a surrogate pair, so each
+ * piece stays valid text in SQLite and the pieces join back to `text` exactly.
+ */
+export function splitUtf8(text: string, maxBytes: number): string[] {
+  // A UTF-16 unit never takes more than 3 UTF-8 bytes (a pair: 4 bytes for 2 units), so the usual
+  // batch, far under the bound, is not measured at all.
+  if (text.length * 3 <= maxBytes) return [text];
+  if (maxBytes < 4) throw new RangeError("a piece must hold at least one character (4 bytes)");
+  const scratch = new Uint8Array(maxBytes);
+  const pieces: string[] = [];
+  for (let at = 0; at < text.length; ) {
+    // encodeInto writes whole characters only: `read` ends where the next character would not fit.
+    // A slice cut inside a pair leaves a lone surrogate last; it encodes as 3 bytes after at least
+    // maxBytes - 1 others, so it never fits and the pair is never split.
+    const { read } = encoder.encodeInto(text.slice(at, at + maxBytes), scratch);
+    pieces.push(text.slice(at, at + read));
+    at += read;
+  }
+  return pieces;
+}
+
 /** What is known about a stream, as stored. */
 export interface StreamRecord {
   readonly streamId: string;
@@ -22,12 +57,15 @@ export interface StreamRecord {
 export interface EventStore {
   create(record: StreamRecord): void;
   record(): StreamRecord | undefined;
-  /** Stores events `firstSeq ... firstSeq + events.length - 1` as ONE row and advances the counters. */
+  /**
+   * Stores events `firstSeq ... firstSeq + events.length - 1` as one batch (one row, or several when
+   * it exceeds a row) and advances the counters, all or nothing.
+   */
   appendBatch(firstSeq: number, events: readonly string[], bytes: number): void;
   /** Every stored event with a sequence number above `after`, in order. */
   readAfter(after: number): string[];
   finish(state: StreamOutcome, detail: string | null, at: number): void;
-  /** How many event rows exist (for tests and the benchmark: rows per 1,000 events). */
+  /** How many `event_batch` rows exist, parts included (for tests and the benchmark: rows per 1,000 events). */
   rowCount(): number;
   deleteAll(): Promise<void>;
 }
@@ -47,7 +85,21 @@ interface StreamRow extends Record<string, SqlStorageValue> {
   byte_count: number;
 }
 
-/** EventStore over a Durable Object's SQLite storage. */
+interface BatchRow extends Record<string, SqlStorageValue> {
+  first_seq: number;
+  events: string;
+}
+
+/** Appends to `out` the events of one stored batch (its JSON array) numbered above `after`. */
+function pushAfter(out: string[], after: number, firstSeq: number, json: string): void {
+  const events = JSON.parse(json) as string[];
+  for (let i = Math.max(0, after - firstSeq + 1); i < events.length; i++) out.push(events[i] ?? "");
+}
+
+/**
+ * EventStore over a Durable Object's SQLite storage (layout in docs/storage.md): one row per batch,
+ * its JSON cut into `part` rows of at most ROW_TEXT_BYTES when it is bigger.
+ */
 export class SqlEventStore implements EventStore {
   readonly #sql: SqlStorage;
   readonly #storage: DurableObjectStorage;
@@ -97,32 +149,45 @@ export class SqlEventStore implements EventStore {
 
   appendBatch(firstSeq: number, events: readonly string[], bytes: number): void {
     const lastSeq = firstSeq + events.length - 1;
-    this.#sql.exec(
-      "INSERT INTO event_batch (first_seq, last_seq, events) VALUES (?, ?, ?)",
-      firstSeq,
-      lastSeq,
-      JSON.stringify(events),
-    );
-    this.#sql.exec(
-      "UPDATE stream SET event_count = ?, byte_count = byte_count + ? WHERE id = 1",
-      lastSeq,
-      bytes,
-    );
+    const parts = splitUtf8(JSON.stringify(events), ROW_TEXT_BYTES);
+    // One transaction: a batch is stored whole with its counters or not at all, so a failed write
+    // leaves no partial batch behind (readAfter joins parts and must find them all).
+    this.#storage.transactionSync(() => {
+      for (const [part, text] of parts.entries()) {
+        this.#sql.exec(
+          "INSERT INTO event_batch (first_seq, part, last_seq, events) VALUES (?, ?, ?, ?)",
+          firstSeq,
+          part,
+          lastSeq,
+          text,
+        );
+      }
+      this.#sql.exec(
+        "UPDATE stream SET event_count = ?, byte_count = byte_count + ? WHERE id = 1",
+        lastSeq,
+        bytes,
+      );
+    });
   }
 
   readAfter(after: number): string[] {
-    const rows = this.#sql
-      .exec<{ first_seq: number; events: string }>(
-        "SELECT first_seq, events FROM event_batch WHERE last_seq > ? ORDER BY first_seq",
-        after,
-      )
-      .toArray();
+    const rows = this.#sql.exec<BatchRow>(
+      "SELECT first_seq, events FROM event_batch WHERE last_seq > ? ORDER BY first_seq, part",
+      after,
+    );
     const out: string[] = [];
+    // The rows of one batch arrive together, in part order; the batch is parsed once it is whole.
+    let first = 0;
+    let json = "";
     for (const row of rows) {
-      const events = JSON.parse(row.events) as string[];
-      const skip = Math.max(0, after - row.first_seq + 1);
-      for (let i = skip; i < events.length; i++) out.push(events[i] ?? "");
+      if (json !== "" && row.first_seq !== first) {
+        pushAfter(out, after, first, json);
+        json = "";
+      }
+      first = row.first_seq;
+      json += row.events;
     }
+    if (json !== "") pushAfter(out, after, first, json);
     return out;
   }
 

@@ -1,6 +1,7 @@
 /**
  * The stream object's SQLite schema (documented in docs/storage.md). Each Durable Object holds one
- * stream, so `stream` has exactly one row. Migrations are numbered and applied once, in order.
+ * stream, so `stream` has exactly one row. Migrations are numbered and applied once, in order, to
+ * objects that already hold data; they are never edited once deployed.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE stream (
@@ -23,15 +24,62 @@ const MIGRATIONS: readonly string[] = [
      last_seq INTEGER NOT NULL,
      events TEXT NOT NULL
    );`,
+  // 2: one batch may span rows. A batch whose JSON exceeds ROW_TEXT_BYTES (event-store.ts) is cut
+  // into parts 0, 1, ... that share first_seq and last_seq, so the key becomes (first_seq, part).
+  // SQLite cannot change a primary key in place: the table is rebuilt, every existing row becoming
+  // part 0 of its batch (still readable as it was), under the same name.
+  `CREATE TABLE event_batch_v2 (
+     first_seq INTEGER NOT NULL,
+     part INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     events TEXT NOT NULL,
+     PRIMARY KEY (first_seq, part)
+   );
+   INSERT INTO event_batch_v2 (first_seq, part, last_seq, events)
+     SELECT first_seq, 0, last_seq, events FROM event_batch;
+   DROP TABLE event_batch;
+   ALTER TABLE event_batch_v2 RENAME TO event_batch;`,
 ];
+
+/**
+ * Where MIGRATIONS end, created at once in a new object. Every stream is a new object, so running
+ * migration 2's table rebuild there would add to each stream's start (measured in local workerd:
+ * about 0.9 ms against 0.3 ms) for tables that are empty anyway. A test checks it equals MIGRATIONS.
+ */
+const CURRENT = `CREATE TABLE stream (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     stream_id TEXT NOT NULL,
+     state TEXT NOT NULL,
+     detail TEXT,
+     model TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     route TEXT NOT NULL,
+     format TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     event_count INTEGER NOT NULL DEFAULT 0,
+     byte_count INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE event_batch (
+     first_seq INTEGER NOT NULL,
+     part INTEGER NOT NULL,
+     last_seq INTEGER NOT NULL,
+     events TEXT NOT NULL,
+     PRIMARY KEY (first_seq, part)
+   );`;
 
 /** Brings the schema up to date; `schema_version` records how many migrations have run. */
 export function migrate(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const row = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
-  let version = row?.version ?? 0;
-  if (row === undefined) sql.exec("INSERT INTO schema_version (version) VALUES (0)");
-  for (; version < MIGRATIONS.length; version++) {
+  if (row === undefined) {
+    // A new object, or one emptied by deleteAll(): the current layout in one step.
+    sql.exec(CURRENT);
+    sql.exec("INSERT INTO schema_version (version) VALUES (?)", MIGRATIONS.length);
+    return;
+  }
+  for (let version = row.version; version < MIGRATIONS.length; version++) {
     const statement = MIGRATIONS[version];
     if (statement !== undefined) sql.exec(statement);
     sql.exec("UPDATE schema_version SET version = ?", version + 1);

@@ -1,0 +1,217 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ROW_TEXT_BYTES, SqlEventStore } from "../../src/resumable/event-store.ts";
+import { migrate } from "../../src/resumable/schema.ts";
+
+/** A fresh stream object of its own (the real class, its schema migrated by its constructor). */
+function freshObject(): DurableObjectStub {
+  if (env.STREAMS === undefined) throw new Error("STREAMS is not bound");
+  return env.STREAMS.get(env.STREAMS.idFromName(crypto.randomUUID()));
+}
+
+/** Runs `fn` against a SqlEventStore over a fresh object's SQLite, with a stream record created. */
+function withStore<R>(fn: (store: SqlEventStore, sql: SqlStorage) => R): Promise<R> {
+  return runInDurableObject(freshObject(), (_instance, state) => {
+    const store = new SqlEventStore(state.storage);
+    store.create({
+      streamId: "s",
+      state: "streaming",
+      detail: null,
+      model: "m",
+      provider: "p",
+      route: "native",
+      format: "openai-chat",
+      owner: "anonymous",
+      createdAt: 0,
+      finishedAt: null,
+      eventCount: 0,
+      byteCount: 0,
+    });
+    return fn(store, state.storage.sql);
+  });
+}
+
+/** UTF-8 bytes of the largest stored row piece, as SQLite counts them. */
+function largestRow(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT MAX(LENGTH(CAST(events AS BLOB))) AS n FROM event_batch").one().n;
+}
+
+const FIVE_MB = 5 * 1024 * 1024;
+const encoder = new TextEncoder();
+const utf8Bytes = (s: string) => encoder.encode(s).length;
+
+/** An SSE event text as the session stores it: content, then its `id:` line. */
+function sse(seq: number, content: string): string {
+  return `data: ${JSON.stringify({ choices: [{ delta: { content } }] })}\nid: ${seq}\n\n`;
+}
+
+/** Appends `events` one batch each, numbered from 1. */
+function appendEach(store: SqlEventStore, events: readonly string[]): void {
+  for (const [i, e] of events.entries()) store.appendBatch(i + 1, [e], e.length);
+}
+
+describe("SqlEventStore rows", () => {
+  it("keeps many small events of a flush window in one row", async () => {
+    const events = Array.from({ length: 1000 }, (_, i) => sse(i + 1, `t${i} `));
+    const got = await withStore((store) => {
+      store.appendBatch(1, events, events.join("").length);
+      return {
+        rows: store.rowCount(),
+        all: store.readAfter(0),
+        tail: store.readAfter(997),
+        rec: store.record(),
+      };
+    });
+    expect(got.rows).toBe(1);
+    expect(got.all).toEqual(events);
+    expect(got.tail).toEqual(events.slice(997));
+    expect(got.rec?.eventCount).toBe(1000);
+  });
+
+  it("stores a batch of exactly ROW_TEXT_BYTES in one row, and one byte more in two", async () => {
+    // The stored text is the batch's JSON array: `["` + event + `"]`, 4 bytes around an ASCII event.
+    const exact = "x".repeat(ROW_TEXT_BYTES - 4);
+    const over = "y".repeat(ROW_TEXT_BYTES - 3);
+    const got = await withStore((store, sql) => {
+      store.appendBatch(1, [exact], exact.length);
+      const rowsExact = store.rowCount();
+      const bytesExact = largestRow(sql);
+      store.appendBatch(2, [over], over.length);
+      return {
+        rowsExact,
+        bytesExact,
+        rows: store.rowCount(),
+        largest: largestRow(sql),
+        all: store.readAfter(0),
+      };
+    });
+    expect(got.rowsExact).toBe(1);
+    expect(got.bytesExact).toBe(ROW_TEXT_BYTES);
+    expect(got.rows).toBe(3);
+    expect(got.largest).toBe(ROW_TEXT_BYTES);
+    expect(got.all).toEqual([exact, over]);
+  });
+
+  it("keeps multi-byte characters and surrogate pairs whole where a batch is cut", async () => {
+    // The bound falls 1, 2 or 3 bytes into a 2-, 3- or 4-byte character (the last one a surrogate pair).
+    const events: string[] = [];
+    for (const ch of ["é", "€", "😀"]) {
+      for (let shift = 1; shift <= 3; shift++) {
+        events.push("a".repeat(ROW_TEXT_BYTES - 2 - shift) + ch.repeat(1000));
+      }
+    }
+    const got = await withStore((store, sql) => {
+      appendEach(store, events);
+      return { rows: store.rowCount(), largest: largestRow(sql), all: store.readAfter(0) };
+    });
+    expect(got.rows).toBe(events.length * 2);
+    expect(got.largest).toBeLessThanOrEqual(ROW_TEXT_BYTES);
+    expect(got.all).toEqual(events);
+  });
+
+  it("reads a 5 MB event between small ones back whole from every cursor", async () => {
+    const unit = "🖼️ inline image é€ ";
+    const big = sse(4, unit.repeat(Math.ceil(FIVE_MB / utf8Bytes(unit))));
+    const events = [sse(1, "a"), sse(2, "b"), sse(3, "c"), big, sse(5, "d"), sse(6, "e"), sse(7, "f")];
+    const got = await withStore((store, sql) => {
+      store.appendBatch(1, events.slice(0, 3), 0);
+      store.appendBatch(4, [big], big.length);
+      store.appendBatch(5, events.slice(4), 0);
+      const reads = events.map((_, after) => store.readAfter(after));
+      return { rows: store.rowCount(), largest: largestRow(sql), reads, count: store.record()?.eventCount };
+    });
+    expect(utf8Bytes(big)).toBeGreaterThan(FIVE_MB);
+    expect(got.rows).toBeGreaterThanOrEqual(7);
+    expect(got.largest).toBeLessThanOrEqual(ROW_TEXT_BYTES);
+    expect(got.count).toBe(7);
+    for (const [after, read] of got.reads.entries()) expect(read).toEqual(events.slice(after));
+  });
+
+  it("writes a batch all or nothing: a failed part leaves no row and no counter behind", async () => {
+    const big = "z".repeat(2 * ROW_TEXT_BYTES);
+    const got = await withStore((store, sql) => {
+      store.appendBatch(1, ["a"], 1);
+      // A row already in the way of the batch's second part makes that INSERT fail after the first one.
+      sql.exec("INSERT INTO event_batch (first_seq, part, last_seq, events) VALUES (2, 1, 99, '[]')");
+      let threw = false;
+      try {
+        store.appendBatch(2, [big], big.length);
+      } catch {
+        threw = true;
+      }
+      const parts = sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_batch WHERE first_seq = 2")
+        .one().n;
+      return { threw, parts, rec: store.record() };
+    });
+    expect(got.threw).toBe(true);
+    expect(got.parts).toBe(1); // only the row planted in the way
+    expect(got.rec?.eventCount).toBe(1);
+    expect(got.rec?.byteCount).toBe(1);
+  });
+});
+
+/** The columns of the stream tables (name, type, not null, default, position in the key). */
+function layout(sql: SqlStorage): unknown[] {
+  return ["stream", "event_batch"].flatMap((t) =>
+    sql
+      .exec(`PRAGMA table_info(${t})`)
+      .toArray()
+      .map((c) => ({ table: t, ...c })),
+  );
+}
+
+/** Puts an object's tables back to exactly what version 1 deployed (the object migrated itself on start). */
+function toVersion1(sql: SqlStorage): void {
+  sql.exec("DROP TABLE event_batch; DROP TABLE stream; DROP TABLE schema_version;");
+  sql.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL);
+    INSERT INTO schema_version (version) VALUES (1);
+    CREATE TABLE stream (
+      id INTEGER PRIMARY KEY CHECK (id = 1), stream_id TEXT NOT NULL, state TEXT NOT NULL, detail TEXT,
+      model TEXT NOT NULL, provider TEXT NOT NULL, route TEXT NOT NULL, format TEXT NOT NULL,
+      owner TEXT NOT NULL, created_at INTEGER NOT NULL, finished_at INTEGER,
+      event_count INTEGER NOT NULL DEFAULT 0, byte_count INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE event_batch (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, events TEXT NOT NULL);`);
+}
+
+describe("schema migration 2 (batches spanning rows)", () => {
+  it("gives a new object the same layout as an object migrated from version 1", async () => {
+    const fresh = await runInDurableObject(freshObject(), (_instance, state) => layout(state.storage.sql));
+    const migrated = await runInDurableObject(freshObject(), (_instance, state) => {
+      toVersion1(state.storage.sql);
+      migrate(state.storage.sql);
+      return layout(state.storage.sql);
+    });
+    expect(fresh).toEqual(migrated);
+    expect(fresh).toContainEqual(expect.objectContaining({ table: "event_batch", name: "part", pk: 2 }));
+  });
+
+  it("keeps rows written by the first layout readable, and new batches append after them", async () => {
+    const old = [sse(1, "a"), sse(2, "b"), sse(3, "c")];
+    const got = await runInDurableObject(freshObject(), (_instance, state) => {
+      const sql = state.storage.sql;
+      toVersion1(sql);
+      sql.exec(
+        `INSERT INTO stream (id, stream_id, state, model, provider, route, format, owner, created_at, event_count)
+         VALUES (1, 's', 'streaming', 'm', 'p', 'native', 'openai-chat', 'anonymous', 0, 3)`,
+      );
+      sql.exec("INSERT INTO event_batch VALUES (1, 2, ?)", JSON.stringify(old.slice(0, 2)));
+      sql.exec("INSERT INTO event_batch VALUES (3, 3, ?)", JSON.stringify(old.slice(2)));
+      migrate(sql);
+      const store = new SqlEventStore(state.storage);
+      const big = "é".repeat(ROW_TEXT_BYTES);
+      store.appendBatch(4, [big], big.length);
+      return {
+        version: sql.exec<{ version: number }>("SELECT version FROM schema_version").one().version,
+        parts: sql.exec<{ part: number }>("SELECT part FROM event_batch ORDER BY first_seq, part").toArray(),
+        fromOld: store.readAfter(1),
+        all: store.readAfter(0),
+        big,
+      };
+    });
+    expect(got.version).toBe(2);
+    expect(got.parts.map((r) => r.part)).toEqual([0, 0, 0, 1, 2]);
+    expect(got.fromOld.slice(0, 2)).toEqual(old.slice(1));
+    expect(got.all).toEqual([...old, got.big]);
+  });
+});
