@@ -16,8 +16,9 @@ const MAX_AMOUNT = { s: 7_776_000, m: 129_600, h: 2_160, d: 90 } as const;
 type UnitSuffix = keyof typeof UNITS;
 
 /**
- * Characters a model name may contain: what providers use ("gpt-4o-mini", "@cf/meta/llama-3.1-8b",
- * "models/gemini-2.0-flash", "org/model:free"). No quote, backslash or space can reach the SQL.
+ * Characters a model name may contain: the stored `<provider>/<model>` of what providers use
+ * ("openai/gpt-4o-mini", "workers-ai/@cf/meta/llama-3.1-8b", "openrouter/org/model:free"). No quote,
+ * backslash or space can reach the SQL.
  */
 const MODEL_PATTERN = /^[A-Za-z0-9._:/@+-]{1,256}$/;
 const DATASET_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -45,7 +46,7 @@ export type ParsedArgs =
 export const USAGE = [
   "usage: npm run ttft -- [--since 1h] [--model MODEL] [--slo 800] [--dataset llm_gateway_ttft]",
   "  --since    window: a whole number and s, m, h or d (15m, 1h, 7d); default 1h",
-  "  --model    only this model (letters, digits and . _ : / @ + -)",
+  "  --model    only this model, as stored: <provider>/<model>, e.g. openai/gpt-4o-mini",
   "  --slo      TTFT objective in ms for the 'within SLO' share; default 800",
   "  --dataset  Analytics Engine dataset; default llm_gateway_ttft",
   "env: CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_TOKEN (Account Analytics: Read)",

@@ -14,6 +14,8 @@ export const BLOB = {
   country: 7,
   principal: 8,
   tokensSource: 9,
+  streamId: 10,
+  upstreamRequestId: 11,
 } as const;
 
 /** 1-based double positions of the per-stream data point: `double${DOUBLE.gatewayTtftMs}` in SQL. Append only. */
@@ -44,11 +46,11 @@ export type GuardrailVerdict = "none" | `${"flag" | "redact" | "block"}:${string
 
 /** What the caller knows about a stream besides its timings. */
 export interface DataPointMeta {
-  /** Public route family, e.g. "openai/chat" (low cardinality; never the full URL). */
+  /** Route family and client format, `native/<format>` or `unified/<format>` (never the full URL). */
   readonly route: string;
   /** Provider name as configured, e.g. "openai". */
   readonly provider: string;
-  /** Model as requested; also the index (Analytics Engine samples per index value). */
+  /** Canonical `<provider>/<model>` (aliases resolved); also the index (Analytics Engine samples per index value). */
   readonly model: string;
   /** The guardrail's verdict, e.g. "none", "flag:email", "block:openai_key". */
   readonly guardrail: GuardrailVerdict;
@@ -56,8 +58,12 @@ export interface DataPointMeta {
   readonly colo: string;
   /** Client country from `request.cf.country`. */
   readonly country: string;
-  /** Lowercase hex hash identifying the caller (see `hashPrincipal`), or "anonymous". Never a key. */
+  /** The caller's id: "anonymous", `key:<name>`, `jwt:<hash>` or a hex hash (`hashPrincipal`). Never a key. */
   readonly principal: string;
+  /** The stream's id (`x-stream-id`) when it is resumable; absent for direct streams. */
+  readonly streamId?: string;
+  /** The upstream's request id (`x-request-id` / `request-id`), when it sent one. */
+  readonly upstreamRequestId?: string;
 }
 
 /** One Analytics Engine data point, assignable to the runtime's `AnalyticsEngineDataPoint`. */
@@ -75,8 +81,8 @@ export const UNENDED_OUTCOME = "unended";
 /** Analytics Engine rejects an index over 96 bytes (limits page). */
 const INDEX_MAX_BYTES = 96;
 /**
- * Per-blob cap: 9 blobs x 256 bytes stays far below the 16 KB total (5120 bytes on older accounts),
- * and no legitimate value here (route, model, rule name) is longer.
+ * Per-blob cap: 11 blobs x 256 bytes stays far below the 16 KB total (5120 bytes on older accounts),
+ * and no legitimate value here (route, model, rule name, id) is longer.
  */
 const BLOB_MAX_BYTES = 256;
 /** A principal is a hex digest (8-128 digits) or this literal. */
@@ -84,6 +90,11 @@ const BLOB_MAX_BYTES = 256;
 const PRINCIPAL_PATTERN = /^(?:key:[A-Za-z0-9_.-]{1,64}|jwt:[0-9a-f]{32}|anonymous|[0-9a-f]{8,128})$/;
 /** How `request.cf` spells a colo or country: short alphanumerics; anything else is "unknown". */
 const LOCATION_PATTERN = /^[A-Za-z0-9]{1,8}$/;
+/**
+ * A stream or request id worth storing: visible ASCII only (base64url stream ids, `req_...`, UUIDs).
+ * The upstream's id comes from a response header, so anything else (spaces, controls) is not written.
+ */
+const ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
 
 const encoder = new TextEncoder();
 
@@ -95,6 +106,11 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   // Step back over continuation bytes (10xxxxxx) to the start of the character that was cut.
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1;
   return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
+/** An id as a blob: "" when absent or not a plausible id, so the column is always a string. */
+function idBlob(value: string | undefined): string {
+  return value !== undefined && ID_PATTERN.test(value) ? value : "";
 }
 
 /** A measurement as a double: missing or non-finite values become MISSING (Analytics Engine stores no NaN). */
@@ -124,6 +140,8 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     country: meta.country,
     principal: PRINCIPAL_PATTERN.test(meta.principal) ? meta.principal : UNHASHED_PRINCIPAL,
     tokensSource: metrics.tokensExact ? "exact" : "estimated",
+    streamId: idBlob(meta.streamId),
+    upstreamRequestId: idBlob(meta.upstreamRequestId),
   };
   const doubles: Record<DoubleField, number> = {
     gatewayTtftMs: measured(metrics.gatewayTtftMs),
@@ -145,27 +163,23 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
   };
 }
 
-/** Extra identifiers for the log line that do not belong in the data point. */
-export interface LogContext {
-  readonly streamId?: string;
-  readonly requestId?: string;
-}
-
-/** The data point as named fields: one structured object per stream for Workers Logs and `wrangler dev`. */
+/**
+ * The data point as named fields, for Workers Logs and `wrangler dev`: the same values, ids included
+ * (`streamId`, `upstreamRequestId`, "" when absent), so a log line and a stored row name one stream.
+ */
 export type LogLine = { readonly event: "stream_metrics"; readonly index: string } & Readonly<
   Record<BlobField, string>
 > &
-  Readonly<Record<DoubleField, number>> &
-  LogContext;
+  Readonly<Record<DoubleField, number>>;
 
-/** Reads a data point back into named fields (the inverse of the positions), plus optional ids. */
-export function toLogLine(point: GatewayDataPoint, context: LogContext = {}): LogLine {
+/** Reads a data point back into named fields: the inverse of the positions. */
+export function toLogLine(point: GatewayDataPoint): LogLine {
   const blobs = {} as Record<BlobField, string>;
   for (const key of Object.keys(BLOB) as BlobField[]) blobs[key] = point.blobs[BLOB[key] - 1] ?? "";
   const doubles = {} as Record<DoubleField, number>;
   for (const key of Object.keys(DOUBLE) as DoubleField[])
     doubles[key] = point.doubles[DOUBLE[key] - 1] ?? MISSING;
-  return { event: "stream_metrics", index: point.indexes[0], ...blobs, ...doubles, ...context };
+  return { event: "stream_metrics", index: point.indexes[0], ...blobs, ...doubles };
 }
 
 /** Reads `colo` and `country` from the untrusted `request.cf` object; "unknown" when absent or odd. */

@@ -8,7 +8,6 @@ export {
   type GatewayDataPoint,
   type GuardrailVerdict,
   hashPrincipal,
-  type LogContext,
   type LogLine,
   locationFromCf,
   MISSING,
@@ -31,7 +30,9 @@ export {
   type MetricsSink,
   type RecordingSink,
   recordingSink,
+  SINK_FAILED_MSG,
   type SinkErrorHandler,
   teeSink,
 } from "./sink.ts";
 export { type MetricsSnapshot, StreamMetrics } from "./stream-metrics.ts";
+export { CHARS_PER_TOKEN, type EstimatedText, estimateTokens, SHORT_DELTA_CHARS } from "./token-estimate.ts";

@@ -13,10 +13,13 @@ export const SERVER_TIMING_METRIC = {
 /** Word after the colon of the end-of-stream SSE comment: `: timings {...}`. */
 export const TIMING_COMMENT_NAME = "timings";
 
-/** Timings known before the response body starts; an absent or undefined value is left out. */
+/**
+ * Timings known before the response body starts; an absent or undefined value is left out. A
+ * `MetricsSnapshot` taken right after the upstream's headers is one: `serverTimingHeader(metrics.snapshot())`.
+ */
 export interface ServerTimingInput {
-  /** Request received -> upstream request sent (parsing, auth, lookups: the gateway's own I/O waits). */
-  readonly gatewayMs?: number | undefined;
+  /** Request received -> upstream request sent (see `MetricsSnapshot.preUpstreamMs`): the `gateway` metric. */
+  readonly preUpstreamMs?: number | undefined;
   /** Upstream request sent -> upstream response headers (see `MetricsSnapshot.upstreamConnectMs`). */
   readonly upstreamConnectMs?: number | undefined;
 }
@@ -38,7 +41,7 @@ export function serverTimingHeader(input: ServerTimingInput): string | undefined
     // The descriptions are constants without quotes or backslashes, so the quoted-string needs no escaping.
     parts.push(`${metric.name};dur=${duration(ms)};desc="${metric.desc}"`);
   };
-  add(SERVER_TIMING_METRIC.gateway, input.gatewayMs);
+  add(SERVER_TIMING_METRIC.gateway, input.preUpstreamMs);
   add(SERVER_TIMING_METRIC.upstreamConnect, input.upstreamConnectMs);
   return parts.length > 0 ? parts.join(", ") : undefined;
 }
@@ -58,6 +61,7 @@ export function timingComment(metrics: MetricsSnapshot): string {
     gatewayTtftMs: rounded(metrics.gatewayTtftMs),
     upstreamTtftMs: rounded(metrics.upstreamTtftMs),
     overheadMs: rounded(metrics.overheadMs),
+    preUpstreamMs: rounded(metrics.preUpstreamMs),
     upstreamConnectMs: rounded(metrics.upstreamConnectMs),
     holdbackMs: rounded(metrics.holdbackMs),
     durationMs: rounded(metrics.durationMs),

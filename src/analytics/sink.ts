@@ -8,8 +8,21 @@ export interface MetricsSink {
 /** Reports a failed write without the point's content (it may name a principal). */
 export type SinkErrorHandler = (error: unknown) => void;
 
+/** The message of a sink failure log line (also what a log filter matches on). */
+export const SINK_FAILED_MSG = "analytics sink write failed";
+
+/** One JSON line, like every structured log of the gateway (`{"msg": ..., "error": ...}`). */
 const reportToConsole: SinkErrorHandler = (error) => {
-  console.error("analytics sink write failed:", error instanceof Error ? error.message : String(error));
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(JSON.stringify({ msg: SINK_FAILED_MSG, error: message }));
+};
+
+/**
+ * Prints a point's log line as one line of JSON. An object passed to `console.log` is printed
+ * across many lines by `wrangler dev` (Node's inspector format), which no log tool reads as one record.
+ */
+const printLine = (line: LogLine): void => {
+  console.log(JSON.stringify(line));
 };
 
 /**
@@ -34,10 +47,10 @@ export function analyticsEngineSink(
 }
 
 /**
- * Logs each point as one structured object: Workers Logs indexes the fields of a logged object, and
- * Analytics Engine writes nothing in local runs, so this is where `npm start` shows the numbers.
+ * Logs each point as one JSON line (`toLogLine`): Workers Logs indexes the fields of a JSON log line,
+ * and Analytics Engine writes nothing in local runs, so this is where `npm start` shows the numbers.
  */
-export function logSink(log: (line: LogLine) => void = (line) => console.log(line)): MetricsSink {
+export function logSink(log: (line: LogLine) => void = printLine): MetricsSink {
   return {
     write(point) {
       try {

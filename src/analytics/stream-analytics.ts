@@ -10,16 +10,19 @@ export function gatewaySink(env: Env): MetricsSink {
 
 /**
  * Writes the stream's one data point when its outcome is decided, whichever way it ends (complete,
- * interrupted, blocked, cancelled, lost): `StreamMetrics.end` is true only the first time.
+ * interrupted, blocked, cancelled, lost): `StreamMetrics.end` is true only the first time. The
+ * guardrail verdict and the upstream's request id are read from `state` then, because both are
+ * learnt after the state is created (the id arrives with the upstream's headers).
  */
 export function attachAnalytics(
   state: StreamState,
-  meta: Omit<DataPointMeta, "guardrail">,
+  meta: Omit<DataPointMeta, "guardrail" | "upstreamRequestId">,
   sink: MetricsSink,
 ): void {
   state.onEnd((outcome) => {
     if (state.outputTokens !== undefined) state.metrics.usage(state.outputTokens);
     if (!state.metrics.end(Date.now(), outcome)) return;
-    sink.write(buildDataPoint({ ...meta, guardrail: state.guardrail }, state.metrics.snapshot()));
+    const ended = { ...meta, guardrail: state.guardrail, upstreamRequestId: state.upstreamRequestId };
+    sink.write(buildDataPoint(ended, state.metrics.snapshot()));
   });
 }

@@ -14,15 +14,20 @@ export interface MetricsSnapshot {
   readonly upstreamTtftMs: number | undefined;
   /** gatewayTtftMs - upstreamTtftMs: everything the gateway adds before the first token, holdback included. */
   readonly overheadMs: number | undefined;
+  /**
+   * Request received -> upstream request sent: what the gateway spends before the provider is asked
+   * (body read, auth, rate limit, the hop to the stream's Durable Object). Known before the body starts.
+   */
+  readonly preUpstreamMs: number | undefined;
   /** Upstream request sent -> upstream response headers (connect + queueing at the provider). */
   readonly upstreamConnectMs: number | undefined;
   /** Total time the guardrail held text back from the client. */
   readonly holdbackMs: number;
   /** Request received -> end (or -> `now` when the snapshot is taken before the end). */
   readonly durationMs: number | undefined;
-  /** Output tokens: the provider's usage count when reported, else the sum of per-event estimates. */
+  /** Output tokens: the provider's usage count when it reported a credible one, else the sum of per-event estimates. */
   readonly outputTokens: number;
-  /** True when `outputTokens` comes from the provider's usage report. */
+  /** True when `outputTokens` is the provider's usage count (see `StreamMetrics.usage` for when it is not used). */
   readonly tokensExact: boolean;
   /** Output tokens after the first content event per second of generation after it. */
   readonly tokensPerSecond: number | undefined;
@@ -68,6 +73,8 @@ export class StreamMetrics {
   private bytes = 0;
   private resumeCount = 0;
   private events = 0;
+  /** Content events with an estimate above 0: each carried at least one real token. */
+  private textEvents = 0;
   private estimatedTokens = 0;
   private firstEventTokens = 0;
   private exactTokens: number | undefined;
@@ -108,8 +115,8 @@ export class StreamMetrics {
   }
 
   /**
-   * One upstream event carrying content arrived, with an estimate of the tokens in it. Feeds the
-   * inter-token gap statistics (gap = time since the previous content event) and the token estimate.
+   * One upstream event carrying content arrived, with an estimate of the tokens in it (`estimateTokens`).
+   * Feeds the inter-token gap statistics (gap = time since the previous content event) and the token estimate.
    */
   contentEvent(t: number, approxTokens: number): void {
     if (this.ended) return;
@@ -123,6 +130,7 @@ export class StreamMetrics {
     }
     this.lastUpstream = t;
     this.events += 1;
+    if (tokens > 0) this.textEvents += 1;
     this.estimatedTokens += tokens;
   }
 
@@ -150,7 +158,12 @@ export class StreamMetrics {
     this.resumeCount += 1;
   }
 
-  /** The provider reported the exact number of output tokens (last report wins). */
+  /**
+   * The provider reported the exact number of output tokens (last report wins). A count below the
+   * number of events that carried text cannot be the stream's total (each such event is at least one
+   * token): it is a placeholder or an early running count, such as the `output_tokens: 1` of
+   * Anthropic's `message_start` on a stream cut before `message_delta`, so the estimate is used instead.
+   */
   usage(outputTokens: number): void {
     if (this.ended || !Number.isFinite(outputTokens) || outputTokens < 0) return;
     this.exactTokens = outputTokens;
@@ -174,7 +187,9 @@ export class StreamMetrics {
   snapshot(now?: number): MetricsSnapshot {
     const gatewayTtftMs = span(this.received, this.firstClient);
     const upstreamTtftMs = span(this.sent, this.firstUpstream);
-    const outputTokens = this.exactTokens ?? this.estimatedTokens;
+    const reported = this.exactTokens;
+    const exact = reported !== undefined && reported >= this.textEvents;
+    const outputTokens = exact ? reported : this.estimatedTokens;
     return {
       outcome: this.endOutcome,
       gatewayTtftMs,
@@ -183,11 +198,12 @@ export class StreamMetrics {
         gatewayTtftMs === undefined || upstreamTtftMs === undefined
           ? undefined
           : Math.max(0, gatewayTtftMs - upstreamTtftMs),
+      preUpstreamMs: span(this.received, this.sent),
       upstreamConnectMs: span(this.sent, this.headers),
       holdbackMs: this.heldBack,
       durationMs: span(this.received, this.endedAt ?? now),
       outputTokens,
-      tokensExact: this.exactTokens !== undefined,
+      tokensExact: exact,
       tokensPerSecond: this.decodeRate(outputTokens),
       gapP50Ms: this.gaps.quantile(0.5),
       gapMaxMs: this.gapMax,

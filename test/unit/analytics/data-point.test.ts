@@ -14,13 +14,15 @@ import {
 import type { MetricsSnapshot } from "../../../src/analytics/stream-metrics.ts";
 
 const meta: DataPointMeta = {
-  route: "openai/chat",
+  route: "native/openai-chat",
   provider: "openai",
-  model: "gpt-4o-mini",
+  model: "openai/gpt-4o-mini",
   guardrail: "redact:openai_key",
   colo: "FRA",
   country: "DE",
   principal: "0123456789abcdef",
+  streamId: "Zdzmenb0rZZ8isK-xDKLiw",
+  upstreamRequestId: "req_011CVx2abc",
 };
 
 /** Every double distinct, so a value at the wrong position cannot pass. */
@@ -29,6 +31,7 @@ const full: MetricsSnapshot = {
   gatewayTtftMs: 345,
   upstreamTtftMs: 300,
   overheadMs: 45,
+  preUpstreamMs: 2,
   upstreamConnectMs: 95,
   holdbackMs: 40,
   durationMs: 2500,
@@ -71,6 +74,8 @@ describe("buildDataPoint: field positions", () => {
       country: 7,
       principal: 8,
       tokensSource: 9,
+      streamId: 10,
+      upstreamRequestId: 11,
     });
     expect(DOUBLE).toEqual({
       gatewayTtftMs: 1,
@@ -89,17 +94,19 @@ describe("buildDataPoint: field positions", () => {
 
   it("puts every value at its position, with the model as the one index", () => {
     const point = buildDataPoint(meta, full);
-    expect(point.indexes).toEqual(["gpt-4o-mini"]);
+    expect(point.indexes).toEqual(["openai/gpt-4o-mini"]);
     expect(point.blobs).toEqual([
-      "openai/chat",
+      "native/openai-chat",
       "openai",
-      "gpt-4o-mini",
+      "openai/gpt-4o-mini",
       "complete",
       "redact:openai_key",
       "FRA",
       "DE",
       "0123456789abcdef",
       "exact",
+      "Zdzmenb0rZZ8isK-xDKLiw",
+      "req_011CVx2abc",
     ]);
     expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876]);
   });
@@ -152,6 +159,26 @@ describe("buildDataPoint: values", () => {
     expect(point.doubles.every(Number.isFinite)).toBe(true);
   });
 
+  it("names the stream by its id and the upstream's request id, empty strings when it has none", () => {
+    const { streamId: _s, upstreamRequestId: _u, ...direct } = meta;
+    const point = buildDataPoint(direct, full);
+    expect(point.blobs[BLOB.streamId - 1]).toBe("");
+    expect(point.blobs[BLOB.upstreamRequestId - 1]).toBe("");
+    // Every position is filled, so the ids never shift or leave a hole for a later field.
+    expect(point.blobs).toHaveLength(Object.keys(BLOB).length);
+  });
+
+  it("does not store an upstream request id that is not a plain visible-ASCII id", () => {
+    for (const upstreamRequestId of ["", "req 1", "req\u00e9", "a\nb", "x".repeat(257)]) {
+      const point = buildDataPoint({ ...meta, upstreamRequestId }, full);
+      expect(point.blobs[BLOB.upstreamRequestId - 1]).toBe("");
+    }
+    const uuid = "6e1f0c8a-2b3d-4c5e-8f9a-0b1c2d3e4f5a";
+    expect(buildDataPoint({ ...meta, upstreamRequestId: uuid }, full).blobs[BLOB.upstreamRequestId - 1]).toBe(
+      uuid,
+    );
+  });
+
   it("marks a point built before the stream ended as unended", () => {
     const point = buildDataPoint(meta, { ...full, outcome: undefined });
     expect(point.blobs[BLOB.outcome - 1]).toBe("unended");
@@ -193,13 +220,13 @@ describe("truncateUtf8", () => {
 describe("toLogLine", () => {
   it("names every field instead of positions, with the same values as the point", () => {
     const point = buildDataPoint(meta, full);
-    const line = toLogLine(point, { streamId: "s-1" });
+    const line = toLogLine(point);
     expect(line).toEqual({
       event: "stream_metrics",
-      index: "gpt-4o-mini",
-      route: "openai/chat",
+      index: "openai/gpt-4o-mini",
+      route: "native/openai-chat",
       provider: "openai",
-      model: "gpt-4o-mini",
+      model: "openai/gpt-4o-mini",
       outcome: "complete",
       guardrail: "redact:openai_key",
       colo: "FRA",
@@ -217,7 +244,8 @@ describe("toLogLine", () => {
       gapMaxMs: 410,
       resumes: 2,
       bytesSent: 9876,
-      streamId: "s-1",
+      streamId: "Zdzmenb0rZZ8isK-xDKLiw",
+      upstreamRequestId: "req_011CVx2abc",
     });
   });
 

@@ -10,7 +10,7 @@ const METRIC = new RegExp(`^${TOKEN}(?:;${TOKEN}=(?:${TOKEN}|${QUOTED}))*$`);
 
 describe("serverTimingHeader", () => {
   it("produces comma-separated metrics that match the Server-Timing grammar", () => {
-    const value = serverTimingHeader({ gatewayMs: 2, upstreamConnectMs: 120.456 });
+    const value = serverTimingHeader({ preUpstreamMs: 2, upstreamConnectMs: 120.456 });
     expect(value).toBeDefined();
     const metrics = (value ?? "").split(", ");
     expect(metrics).toHaveLength(2);
@@ -21,12 +21,28 @@ describe("serverTimingHeader", () => {
 
   it("leaves out unknown timings and gives undefined when nothing is known", () => {
     expect(serverTimingHeader({ upstreamConnectMs: 80 })).toMatch(/^upstream-connect;dur=80;/);
-    expect(serverTimingHeader({ gatewayMs: undefined, upstreamConnectMs: Number.NaN })).toBeUndefined();
+    expect(serverTimingHeader({ preUpstreamMs: undefined, upstreamConnectMs: Number.NaN })).toBeUndefined();
     expect(serverTimingHeader({})).toBeUndefined();
   });
 
+  it("takes a metrics snapshot at header time: the gateway's own time, then the upstream's connect", () => {
+    const m = new StreamMetrics();
+    m.requestReceived(1000);
+    m.upstreamSent(1004);
+    m.upstreamHeaders(1130);
+    expect(serverTimingHeader(m.snapshot())).toBe(
+      'gateway;dur=4;desc="request received to upstream request sent", ' +
+        'upstream-connect;dur=126;desc="upstream request sent to upstream headers"',
+    );
+    // Without a request mark (a non-streaming answer is not tracked) only the connect time is known.
+    const untracked = new StreamMetrics();
+    untracked.upstreamSent(1004);
+    untracked.upstreamHeaders(1130);
+    expect(serverTimingHeader(untracked.snapshot())).toMatch(/^upstream-connect;dur=126;/);
+  });
+
   it("never writes a negative or exponent-notation duration", () => {
-    const value = serverTimingHeader({ gatewayMs: -3, upstreamConnectMs: 1e30 }) ?? "";
+    const value = serverTimingHeader({ preUpstreamMs: -3, upstreamConnectMs: 1e30 }) ?? "";
     expect(value).toContain("gateway;dur=0;");
     expect(value).toContain("upstream-connect;dur=1000000000;");
     expect(value).not.toMatch(/e\+/);
@@ -66,6 +82,7 @@ describe("timingComment", () => {
       gatewayTtftMs: 310,
       upstreamTtftMs: 300,
       overheadMs: 10,
+      preUpstreamMs: 2,
       upstreamConnectMs: 98,
       holdbackMs: 0,
       durationMs: 500,

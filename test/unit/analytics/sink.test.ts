@@ -1,6 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
 import { buildDataPoint, type GatewayDataPoint, type LogLine } from "../../../src/analytics/data-point.ts";
-import { analyticsEngineSink, logSink, recordingSink, teeSink } from "../../../src/analytics/sink.ts";
+import {
+  analyticsEngineSink,
+  logSink,
+  recordingSink,
+  SINK_FAILED_MSG,
+  teeSink,
+} from "../../../src/analytics/sink.ts";
 import { StreamMetrics } from "../../../src/analytics/stream-metrics.ts";
 import { STREAM_OUTCOME } from "../../../src/protocol.ts";
 
@@ -17,9 +23,11 @@ function samplePoint(): GatewayDataPoint {
       provider: "demo",
       model: "demo-1",
       guardrail: "none",
-      colo: "unknown",
-      country: "unknown",
+      colo: "DFW",
+      country: "US",
       principal: "anonymous",
+      streamId: "q3Xv0bN8kP2aL7sT1mR9wA",
+      upstreamRequestId: "req_abc123",
     },
     m.snapshot(),
   );
@@ -61,7 +69,37 @@ describe("analyticsEngineSink", () => {
   });
 });
 
+/** Runs `body` with console[method] captured; returns what each call was given. */
+function captured(method: "log" | "error", body: () => void): unknown[][] {
+  const spy = vi.spyOn(console, method).mockImplementation(() => undefined);
+  try {
+    body();
+    return spy.mock.calls;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 describe("logSink", () => {
+  it("prints each point as one line of JSON that parses back to the named fields", () => {
+    const calls = captured("log", () => logSink().write(samplePoint()));
+    expect(calls).toHaveLength(1);
+    const args = calls[0] ?? [];
+    // One string argument: an object would be printed over many lines by wrangler dev.
+    expect(args).toHaveLength(1);
+    const text = args[0];
+    expect(typeof text).toBe("string");
+    expect(String(text)).not.toMatch(/[\r\n]/);
+    expect(JSON.parse(String(text))).toMatchObject({
+      event: "stream_metrics",
+      model: "demo-1",
+      outcome: "complete",
+      streamId: "q3Xv0bN8kP2aL7sT1mR9wA",
+      upstreamRequestId: "req_abc123",
+      gatewayTtftMs: 302,
+    });
+  });
+
   it("logs one named-field object per point", () => {
     const lines: LogLine[] = [];
     logSink((line) => lines.push(line)).write(samplePoint());
@@ -85,16 +123,26 @@ describe("teeSink and recordingSink", () => {
         throw new Error("down");
       },
     };
-    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    try {
-      const point = samplePoint();
-      teeSink(first, broken, second).write(point);
-      expect(first.points).toEqual([point]);
-      expect(second.points).toEqual([point]);
-      expect(errors).toHaveBeenCalledOnce();
-    } finally {
-      errors.mockRestore();
-    }
+    const point = samplePoint();
+    const calls = captured("error", () => teeSink(first, broken, second).write(point));
+    expect(first.points).toEqual([point]);
+    expect(second.points).toEqual([point]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("reports a failed write as one JSON line without the point's content", () => {
+    const dataset: AnalyticsEngineDataset = {
+      writeDataPoint() {
+        throw new TypeError("too many blobs");
+      },
+    };
+    const calls = captured("error", () => analyticsEngineSink(dataset).write(samplePoint()));
+    expect(calls).toHaveLength(1);
+    const args = calls[0] ?? [];
+    expect(args).toHaveLength(1);
+    expect(String(args[0])).not.toMatch(/[\r\n]/);
+    expect(JSON.parse(String(args[0]))).toEqual({ msg: SINK_FAILED_MSG, error: "too many blobs" });
+    expect(String(args[0])).not.toContain("anonymous");
   });
 
   it("records points in the order written", () => {

@@ -56,6 +56,7 @@ describe("StreamMetrics: time to first token", () => {
     m.holdback(40);
     m.firstClientContent(1345);
     const snap = m.snapshot();
+    expect(snap.preUpstreamMs).toBe(5);
     expect(snap.upstreamConnectMs).toBe(95);
     expect(snap.upstreamTtftMs).toBe(300);
     expect(snap.gatewayTtftMs).toBe(345);
@@ -222,6 +223,27 @@ describe("StreamMetrics: tokens", () => {
     expect(snap.outputTokens).toBe(42);
     expect(snap.tokensExact).toBe(true);
     expect(snap.tokensPerSecond).toBeCloseTo(((42 - 2) / 200) * 1000, 9);
+  });
+
+  it("does not take a count below the number of text events as exact (a placeholder, e.g. Anthropic's message_start)", () => {
+    const m = startedStream();
+    m.usage(1); // message_start's output_tokens, the only report of a stream cut before message_delta
+    for (let i = 0; i < 5; i += 1) m.contentEvent(1300 + i * 20, 3);
+    const cut = m.snapshot();
+    expect(cut.tokensExact).toBe(false);
+    expect(cut.outputTokens).toBe(15);
+    m.usage(17); // message_delta's cumulative count: at least one token per event, so it is the total
+    const complete = m.snapshot();
+    expect(complete.tokensExact).toBe(true);
+    expect(complete.outputTokens).toBe(17);
+  });
+
+  it("takes a count equal to the number of text events as exact, and ignores events without text", () => {
+    const m = startedStream();
+    m.contentEvent(1300, 0); // a whole-text copy or an empty delta: no token of its own
+    for (let i = 0; i < 3; i += 1) m.contentEvent(1310 + i * 10, 1);
+    m.usage(3);
+    expect(m.snapshot()).toMatchObject({ tokensExact: true, outputTokens: 3, contentEvents: 4 });
   });
 
   it("has no rate when every event arrived at once or only one event came", () => {
