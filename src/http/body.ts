@@ -25,10 +25,23 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (declared > maxBytes) throw tooLarge(maxBytes);
   // The runtime frames a body with a content-length to exactly that many bytes, so it can be read in
   // one call; only a chunked body (no length) is counted as it arrives.
-  const bytes =
-    length !== null && Number.isSafeInteger(declared)
-      ? new Uint8Array(await request.arrayBuffer())
-      : await readLimited(request.body, maxBytes);
+  let bytes: Uint8Array;
+  try {
+    bytes =
+      length !== null && Number.isSafeInteger(declared)
+        ? new Uint8Array(await request.arrayBuffer())
+        : await readLimited(request.body, maxBytes);
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    // The client's connection failed before its body arrived (a cut upload, a lying content-length):
+    // the client's fault, answered in its format, not a gateway failure.
+    console.log(JSON.stringify({ msg: "client error", status: 400, error: "request body cut off" }));
+    throw new GatewayError(
+      400,
+      ERROR_CODE.invalidRequest,
+      "the request body did not arrive completely (the connection ended before its content-length)",
+    );
+  }
   if (bytes.byteLength === 0) throw new GatewayError(400, ERROR_CODE.invalidJson, "request body is empty");
   let json: unknown;
   try {

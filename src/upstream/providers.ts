@@ -21,6 +21,11 @@ export interface Provider {
   readonly apiKey: string | undefined;
   /** Name of the secret holding the key, for error messages (the key itself is never shown). */
   readonly keySecret: string | undefined;
+  /**
+   * What the provider still lacks before it can answer, by name only (`secret GROQ_API_KEY`,
+   * `binding AI`), or undefined when it is ready: what `/healthz` reports.
+   */
+  readonly needs: string | undefined;
   readonly transport: Transport;
 }
 
@@ -133,12 +138,14 @@ export function buildProviders(env: Env, extra: readonly Provider[]): ReadonlyMa
   const custom = parseProviderEntries(env.PROVIDERS);
   for (const e of [...builtIn, ...custom]) {
     if (map.has(e.name)) throw new ConfigError(`PROVIDERS: "${e.name}" is already a provider name`);
+    const apiKey = e.keySecret === undefined ? undefined : secret(env, e.keySecret);
     map.set(e.name, {
       name: e.name,
       family: e.format,
       baseUrl: trimSlash(e.baseUrl),
       keySecret: e.keySecret,
-      apiKey: e.keySecret === undefined ? undefined : secret(env, e.keySecret),
+      apiKey,
+      needs: e.keySecret !== undefined && apiKey === undefined ? `secret ${e.keySecret}` : undefined,
       transport: httpTransport,
     });
   }

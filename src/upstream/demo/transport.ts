@@ -136,6 +136,7 @@ export function demoProvider(pace: DemoPace): Provider {
     baseUrl: "https://demo.invalid/v1",
     apiKey: undefined,
     keySecret: undefined,
+    needs: undefined,
     transport: demoTransport(pace),
   };
 }

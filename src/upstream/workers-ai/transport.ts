@@ -53,6 +53,8 @@ export function workersAiProvider(ai: AiRunner | undefined): Provider {
     baseUrl: "",
     apiKey: undefined,
     keySecret: undefined,
+    // Without the binding every call answers 503 (see the transport), and health must say so.
+    needs: ai === undefined ? "binding AI" : undefined,
     transport: workersAiTransport(ai),
   };
 }
