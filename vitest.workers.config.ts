@@ -1,13 +1,14 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { outbound } from "./test/workers/support/outbound.ts";
+import { outboundNode } from "./test/workers/support/outbound.ts";
 
 // Tests that need the Workers runtime: they run inside workerd with the real wrangler.toml bindings.
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      // [env.test]: the deployed bindings without rate limits (see wrangler.toml).
-      wrangler: { configPath: "./wrangler.toml", environment: "test" },
+      // The deployed configuration (top level: vars, Durable Objects, Analytics Engine, rate limits),
+      // with the test settings below on top.
+      wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
           OPENAI_BASE_URL: "https://upstream.test/openai/v1",
@@ -30,6 +31,9 @@ export default defineConfig({
           ANONYMOUS_MODELS: "*",
           // The open-stream limit is tested end to end; here streams of many tests share one principal.
           MAX_OPEN_STREAMS: "0",
+          // So are the rate limits (test/e2e/security.test.ts); a suite makes hundreds of requests a
+          // minute. "0": no limit, and the rate-limit bindings are never called.
+          LOCAL_RATE_LIMIT: "0",
           DEMO_FIRST_TOKEN_MS: "0",
           DEMO_TOKEN_INTERVAL_MS: "0",
           MAX_BODY_BYTES: "4096",
@@ -38,7 +42,8 @@ export default defineConfig({
           // A deny term that blocks, so a test can end a stream as `blocked`.
           GUARDRAIL_RULES: JSON.stringify({ denyTerms: { terms: ["forbidden-word"], action: "block" } }),
         },
-        outboundService: outbound,
+        // Every upstream fetch of the worker is answered in Node by the scripted upstream.
+        outboundService: { node: outboundNode },
       },
     }),
   ],

@@ -98,11 +98,41 @@ async function smokeTest(ctx: BenchContext): Promise<void> {
   }
 }
 
+/** Printed for `--help` and after a usage error. */
+const USAGE = `usage: npm run bench [-- --no-build]
+Bundles the worker, starts the mock upstream and six workerd targets, runs every scenario (~3 min,
+on a quiet machine), prints one table and writes bench/results/<time>.json and latest.json.
+  --no-build  reuse dist/local from an earlier build instead of bundling the current source
+  --help      print this and exit, starting nothing
+See bench/README.md for what each number means.`;
+
+/**
+ * The options, or the exit code when there is nothing to run. Checked before anything starts: a
+ * typo (or `--help`) must not launch three minutes of benchmark.
+ */
+function parseOptions(argv: readonly string[]): { readonly build: boolean } | number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const unknown = argv.find((a) => a !== "--no-build");
+  if (unknown !== undefined) {
+    process.stderr.write(`bench: unknown argument ${JSON.stringify(unknown)}\n${USAGE}\n`);
+    return 2;
+  }
+  return { build: !argv.includes("--no-build") };
+}
+
 async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (typeof options === "number") {
+    process.exitCode = options;
+    return;
+  }
   const started = new Date();
   // `npm run bench -- --no-build` reuses dist/local from an earlier build (recorded in the JSON),
   // for iterating on the bench itself; a normal run always measures the current source.
-  const build = !process.argv.includes("--no-build");
+  const { build } = options;
   if (build) {
     log("bench: bundling the worker (wrangler deploy --dry-run)…");
     buildWorker();

@@ -12,6 +12,19 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
+const USAGE = `usage: npm run build:static
+Bundles src/client and reads public/index.html into src/static/files.gen.ts, which the worker serves
+at /client.js and /. Takes no options; wrangler runs it before every dev run and deploy.`;
+
+const args = process.argv.slice(2);
+if (args.length > 0) {
+  const help = args.includes("--help") || args.includes("-h");
+  (help ? process.stdout : process.stderr).write(
+    `${help ? "" : `build-static: unknown argument ${JSON.stringify(args[0])}\n`}${USAGE}\n`,
+  );
+  process.exit(help ? 0 : 2);
+}
+
 const root = path.resolve(import.meta.dirname, "..");
 const out = path.join(root, "src/static/files.gen.ts");
 

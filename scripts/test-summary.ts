@@ -4,6 +4,19 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 
+const USAGE = `usage: node --experimental-strip-types scripts/test-summary.ts
+Reads test-output/{unit,workers,e2e,browser}.json (written by the npm test layers) and prints one
+line, "N passed, N failed"; exits 1 if anything failed or nothing passed. Takes no options.`;
+
+const args = process.argv.slice(2);
+if (args.length > 0) {
+  const help = args.includes("--help") || args.includes("-h");
+  (help ? process.stdout : process.stderr).write(
+    `${help ? "" : `test-summary: unknown argument ${JSON.stringify(args[0])}\n`}${USAGE}\n`,
+  );
+  process.exit(help ? 0 : 2);
+}
+
 const layers = ["unit", "workers", "e2e", "browser"];
 let passed = 0;
 let failed = 0;

@@ -1,3 +1,7 @@
+import { gatewayKeys } from "./auth/gateway-keys.ts";
+import { allowsAnonymous, jwtSecretOf } from "./auth/principal.ts";
+import { localRateLimit, ratePeriodSeconds } from "./auth/rate-limit.ts";
+import { resumeSecretOf } from "./auth/resume-token.ts";
 import type { Env } from "./env.ts";
 import { parseGuardrailConfig } from "./guardrail/config.ts";
 import type { GuardrailConfig } from "./guardrail/types.ts";
@@ -35,7 +39,8 @@ function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: n
 /** The guardrail settings; a bad rule is a configuration error naming the rule, never a crash mid-stream. */
 function guardrailConfig(env: Env): GuardrailConfig {
   const parsed = parseGuardrailConfig(env.GUARDRAIL_MODE, env.GUARDRAIL_RULES);
-  if (!parsed.ok) throw new ConfigError(`GUARDRAIL_RULES / GUARDRAIL_MODE: ${parsed.error}`);
+  // Its errors already start with the variable they are about (GUARDRAIL_RULES: or GUARDRAIL_MODE:).
+  if (!parsed.ok) throw new ConfigError(parsed.error);
   return parsed.config;
 }
 
@@ -78,5 +83,25 @@ export function configFor(env: Env): GatewayConfig {
     config = parseConfig(env);
     cache.set(env, config);
   }
+  return config;
+}
+
+/**
+ * Every setting the worker checks on first use, checked at once; throws the first ConfigError. What
+ * `scripts/check-config.ts` runs before `npm start`, `npm run build` and `npm run deploy`, so a bad
+ * variable stops them instead of turning every request into a 500. Secrets that are not set here
+ * (deployed ones) are skipped, as the worker would find them unset too.
+ */
+export async function checkSettings(env: Env): Promise<GatewayConfig> {
+  const config = parseConfig(env);
+  allowsAnonymous(env);
+  jwtSecretOf(env);
+  resumeSecretOf(env);
+  if (env.GATEWAY_KEYS !== undefined && env.GATEWAY_KEYS.trim() !== "") {
+    const keys = await gatewayKeys(env.GATEWAY_KEYS);
+    if (!keys.ok) throw new ConfigError(keys.reason);
+  }
+  ratePeriodSeconds(env);
+  localRateLimit(env);
   return config;
 }

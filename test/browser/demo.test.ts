@@ -1,12 +1,16 @@
+import { lookup } from "node:dns/promises";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_MODELS } from "../../src/upstream/demo/script.ts";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 
 // The flags this machine needs: no sandbox as root, and no background networking (the network is closed).
+// Even so Chromium looks up Google hosts (safe browsing, variations); the resolver rule answers every
+// name "not found" without asking DNS, except the loopback address every test page is served on.
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -14,6 +18,7 @@ const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ];
 
 // The page's globals, for the functions that run inside Chromium.
@@ -154,5 +159,27 @@ describe("cross-origin pages", () => {
     const result = await callFromOtherOrigin(strict.url.href);
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/Failed to fetch/);
+  });
+});
+
+describe("Chromium's network use", () => {
+  it("resolves no host name: not even one the system resolves to this machine's loopback", async () => {
+    // This machine's own name resolves (via /etc/hosts) to the loopback address the gateway listens on,
+    // so without the resolver rule Chromium would load the demo page from it.
+    const name = os.hostname();
+    const resolved = await lookup(name, { family: 4 }).then(
+      (a) => a.address,
+      () => undefined,
+    );
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const error = await page.goto(`http://${name}:${gateway.url.port}/`).then(
+      () => "loaded",
+      (e: unknown) => String(e),
+    );
+    await context.close();
+    expect(error, `${name} resolves to ${resolved ?? "nothing"} for the system`).toContain(
+      "net::ERR_NAME_NOT_RESOLVED",
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { withoutTimings } from "../support/timings.ts";
+import { sha256Hex } from "./support/outbound.ts";
 
 const GATEWAY = "https://gateway.test";
 
@@ -15,6 +16,8 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 interface Echo {
   url: string;
   headers: Record<string, string>;
+  /** SHA-256 of each credential header the upstream received. */
+  credentials: Record<string, string>;
   body: string;
 }
 
@@ -24,7 +27,9 @@ describe("native routes forward to the configured upstream", () => {
     expect(res.status).toBe(200);
     const echo = (await res.json()) as Echo;
     expect(echo.url).toBe("https://upstream.test/openai/v1/chat/completions");
-    expect(echo.headers.authorization).toBe("Bearer sk-test-openai-key-0123456789");
+    expect(echo.credentials.authorization).toBe(await sha256Hex("Bearer sk-test-openai-key-0123456789"));
+    // The key the upstream echoed back is masked by the output guardrail on its way to the client.
+    expect(echo.headers.authorization).toBe("Bearer [REDACTED:openai_key]");
   });
 
   it("forwards the request body byte for byte, unknown fields included", async () => {
@@ -39,7 +44,7 @@ describe("native routes forward to the configured upstream", () => {
       await post("/anthropic/v1/messages", { model: "claude" }, { "anthropic-version": "2023-06-01" })
     ).json()) as Echo;
     expect(echo.url).toBe("https://upstream.test/anthropic/v1/messages");
-    expect(echo.headers["x-api-key"]).toBe("sk-ant-test-anthropic-key-0123456789");
+    expect(echo.credentials["x-api-key"]).toBe(await sha256Hex("sk-ant-test-anthropic-key-0123456789"));
     expect(echo.headers["anthropic-version"]).toBe("2023-06-01");
     expect(echo.headers.authorization).toBeUndefined();
   });

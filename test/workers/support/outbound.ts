@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import { Readable } from "node:stream";
 
 /** Models of scripted streams whose upstream request was cancelled (the connection closed early). */
 const cancelled = new Set<string>();
@@ -105,9 +107,9 @@ function scriptedStream(model: string): ReadableStream<Uint8Array> | undefined {
 }
 
 /**
- * The upstream the in-workerd tests talk to: Miniflare routes every outbound `fetch` of the worker
- * here (in Node). The request's `model` picks the scenario, so a test scripts the upstream through
- * the body it sends, and the upstream's answer reports what it received.
+ * The upstream the in-workerd tests talk to (through `outboundNode`, below). The request's `model`
+ * picks the scenario, so a test scripts the upstream through the body it sends, and the upstream's
+ * answer reports what it received.
  */
 export async function outbound(request: Request): Promise<Response> {
   const url = new URL(request.url);
@@ -154,11 +156,81 @@ export async function outbound(request: Request): Promise<Response> {
       headers: { "content-type": "text/event-stream", "x-request-id": "req_123", "set-cookie": "s=1" },
     });
   }
-  // Echo: what the upstream received (URL, headers, body), as a JSON answer.
+  // Echo: what the upstream received (URL, headers, body), as a JSON answer. Credential headers are
+  // also reported as SHA-256 digests: the gateway's output guardrail rightly masks a key in any answer.
+  const credentials: Record<string, string> = {};
+  for (const name of ["authorization", "x-api-key", "x-goog-api-key"]) {
+    const value = request.headers.get(name);
+    if (value !== null) credentials[name] = await sha256Hex(value);
+  }
   return Response.json({
     url: request.url,
     method: request.method,
     headers: Object.fromEntries(request.headers),
+    credentials,
     body: text,
   });
+}
+
+/** Lowercase hex SHA-256 of `text`. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Miniflare's own header naming the Node service; the gateway never sent it, so the echo leaves it out. */
+const MINIFLARE_SERVICE_HEADER = "mf-custom-node-service";
+/** Hop-by-hop and framing headers describe the loopback connection, not the gateway's request. */
+const CONNECTION_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "expect",
+  "content-length",
+]);
+
+function webRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === MINIFLARE_SERVICE_HEADER || CONNECTION_HEADERS.has(name)) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  // The loopback request carries the path and the Host of the gateway's upstream URL; every upstream
+  // in vitest.workers.config.ts is https.
+  return new Request(`https://${req.headers.host ?? "upstream.test"}${req.url ?? "/"}`, {
+    method: req.method ?? "GET",
+    headers,
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+  });
+}
+
+/**
+ * `outbound` as a Node handler, which is how vitest.workers.config.ts installs it. Why not the plain
+ * `(Request) => Response` form: Miniflare keeps reading such a response's body after workerd has
+ * closed the connection, so an upstream request the gateway cancelled (DELETE, a restarted object)
+ * stayed alive in Node, its timers holding vitest's shutdown for 10 s. Here the closed connection
+ * cancels the scripted stream, as a real provider's server would notice its client leave.
+ */
+export async function outboundNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const response = await outbound(webRequest(req));
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  const reader = response.body?.getReader();
+  if (reader === undefined) {
+    res.end();
+    return;
+  }
+  res.on("close", () => {
+    if (!res.writableFinished) void reader.cancel().catch(() => undefined);
+  });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      res.write(value);
+    }
+  } catch {
+    // The scripted stream failed or was cancelled: the connection is gone or ends here.
+  }
+  res.end();
 }
