@@ -9,7 +9,7 @@ import { errorResponse, GatewayError } from "../errors.ts";
 import { buildItems } from "../pipeline/build.ts";
 import type { StreamItem } from "../pipeline/item.ts";
 import { describeError, type StreamState } from "../pipeline/stream-state.ts";
-import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
+import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
 import {
   guardSteps,
   jsonResponse,
