@@ -190,7 +190,7 @@ export interface CliIo {
 export async function check(options: CheckOptions, io: CliIo): Promise<number> {
   const [{ checkSettings }, { ConfigError }, { LOCAL_RATE_LIMIT_VAR }] = await Promise.all([
     import("../src/config.ts"),
-    import("../src/upstream/providers.ts"),
+    import("../src/errors.ts"),
     import("../src/auth/rate-limit.ts"),
   ]);
   let settings: Map<string, Setting>;

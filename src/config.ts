@@ -2,29 +2,18 @@ import { gatewayKeys } from "./auth/gateway-keys.ts";
 import { allowsAnonymous, jwtSecretOf } from "./auth/principal.ts";
 import { localRateLimit, ratePeriodSeconds } from "./auth/rate-limit.ts";
 import { resumeSecretOf } from "./auth/resume-token.ts";
-import type { Env } from "./env.ts";
+import { type Env, secret } from "./env.ts";
+import { ConfigError } from "./errors.ts";
+import type { GatewayConfig } from "./exchange/settings.ts";
 import { parseGuardrailConfig } from "./guardrail/config.ts";
 import type { GuardrailConfig } from "./guardrail/types.ts";
-import type { StreamLimits } from "./resumable/session.ts";
 import { demoProvider } from "./upstream/demo/transport.ts";
 import { parseAliases } from "./upstream/models.ts";
-import { buildProviders, ConfigError, type Provider } from "./upstream/providers.ts";
+import { buildProviders, type Provider } from "./upstream/providers.ts";
 import { workersAiProvider } from "./upstream/workers-ai/transport.ts";
 
-/** The gateway's settings, parsed and validated from the environment once per isolate. */
-export interface GatewayConfig {
-  readonly providers: ReadonlyMap<string, Provider>;
-  readonly aliases: ReadonlyMap<string, string>;
-  readonly maxBodyBytes: number;
-  readonly upstreamTimeoutMs: number;
-  /** Streams go through a Durable Object (resumable) unless turned off. */
-  readonly resumable: boolean;
-  readonly streamTtlSeconds: number;
-  readonly streamLimits: StreamLimits;
-  readonly guardrail: GuardrailConfig;
-  /** Open streams one principal may have at once; 0 means no limit. */
-  readonly maxOpenStreams: number;
-}
+/** The gateway's settings (the shape lives with the exchange that uses them; parsed here). */
+export type { GatewayConfig };
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -58,7 +47,7 @@ export function parseConfig(env: Env): GatewayConfig {
     intervalMs: intVar(env, "DEMO_TOKEN_INTERVAL_MS", 35, 0, 10_000),
   });
   return {
-    providers: buildProviders(env, [demo, workersAiProvider(env.AI)]),
+    providers: buildProviders(env, (name) => secret(env, name), [demo, workersAiProvider(env.AI)]),
     aliases: parseAliases(env.MODEL_ALIASES),
     maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),

@@ -1,11 +1,25 @@
-import type { AuthEnv } from "./auth/principal.ts";
-import type { RateLimitEnv } from "./auth/rate-limit.ts";
-
 /**
  * The Worker's bindings and variables as declared in wrangler.toml. Secrets named by configuration
  * (e.g. a custom provider's key) are read through `secret()` since their names are not known here.
+ * It imports nothing from the gateway: the modules that read a part of it (auth's `AuthEnv`,
+ * `RateLimitEnv`) declare that part themselves, and `Env` satisfies them structurally.
  */
-export interface Env extends AuthEnv, RateLimitEnv {
+export interface Env {
+  /** JSON list of gateway keys (see docs/security.md). Secret. */
+  readonly GATEWAY_KEYS?: string;
+  /** Shared HS256 secret for browser tokens, at least 32 characters. Secret. */
+  readonly GATEWAY_JWT_SECRET?: string;
+  /** "true" lets callers without credentials in, for `ANONYMOUS_MODELS` only. */
+  readonly ALLOW_ANONYMOUS?: string;
+  /** Comma-separated model patterns anonymous callers may use; default `demo/*`. */
+  readonly ANONYMOUS_MODELS?: string;
+  /** Signs resume tokens; defaults to `GATEWAY_JWT_SECRET`. Secret. */
+  readonly RESUME_TOKEN_SECRET?: string;
+  /** The rate-limiting binding for keys and tokens (`RATE_LIMIT_<CLASS>` ones are looked up by name). */
+  readonly RATE_LIMIT?: RateLimit;
+  readonly RATE_LIMIT_PERIOD_SECONDS?: string;
+  /** Requests per principal per window, counted in memory (`npm start`); "0": no limit. */
+  readonly LOCAL_RATE_LIMIT?: string;
   /** The rate-limiting binding for anonymous callers (counted per client IP). */
   readonly RATE_LIMIT_ANONYMOUS?: RateLimit;
   readonly OPENAI_BASE_URL?: string;

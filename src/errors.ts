@@ -79,3 +79,8 @@ export function errorResponse(
     headers: { "content-type": "application/json", ...e.headers, ...extraHeaders },
   });
 }
+
+/** A configuration mistake found when the gateway reads its settings; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}

@@ -2,8 +2,8 @@ import type { Env } from "./env.ts";
 import { parseCorsPolicy, preflight, withCors } from "./http/cors.ts";
 import { createRouter } from "./router.ts";
 
-export { PrincipalObject } from "./resumable/principal-object.ts";
-export { StreamObject } from "./resumable/stream-object.ts";
+export { PrincipalObject } from "./objects/principal-object.ts";
+export { StreamObject } from "./objects/stream-object.ts";
 
 const router = createRouter();
 

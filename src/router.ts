@@ -1,6 +1,7 @@
 import { Router } from "itty-router";
+import { configFor } from "./config.ts";
 import type { Env } from "./env.ts";
-import { errorResponse, GatewayError } from "./errors.ts";
+import { ConfigError, errorResponse, GatewayError } from "./errors.ts";
 import { ERROR_CODE, type ErrorShape } from "./protocol.ts";
 import { handleChat } from "./routes/chat.ts";
 import { handleHealth } from "./routes/health.ts";
@@ -9,19 +10,29 @@ import { handleNative } from "./routes/native.ts";
 import { handleCancel, handleResume, handleStatus } from "./routes/streams.ts";
 import { CLIENT_JS, INDEX_HTML } from "./static/files.gen.ts";
 import { type StaticFile, serveStatic } from "./static/static-file.ts";
-import { ConfigError } from "./upstream/providers.ts";
+import type { ApiFamily } from "./upstream/providers.ts";
+import { FAMILIES } from "./upstream/registry.ts";
 
 type Args = [Env, ExecutionContext];
 
 /** Paths owned by the gateway itself; a provider cannot be named like them. */
 const GATEWAY_PREFIXES = new Set(["v1", "healthz", "client.js", "index.html"]);
 
-/** Error shape for a path: native routes answer in their provider family's format, the rest in OpenAI's. */
-function shapeFor(pathname: string): ErrorShape {
+/**
+ * Error shape for a request: a native route (`/<provider>/...`) answers in its provider's family's
+ * format, a custom Anthropic-family provider included; the gateway's own routes in OpenAI's. With a
+ * configuration too broken to read, the path's first segment names the family if it is a built-in one.
+ */
+function shapeFor(pathname: string, env: Env): ErrorShape {
   const first = pathname.split("/")[1] ?? "";
-  if (first === "anthropic") return "anthropic";
-  if (first === "gemini") return "gemini";
-  return "openai";
+  if (GATEWAY_PREFIXES.has(first)) return "openai";
+  let family: ApiFamily | undefined;
+  try {
+    family = configFor(env).providers.get(first)?.family;
+  } catch {
+    family = Object.hasOwn(FAMILIES, first) ? (first as ApiFamily) : undefined;
+  }
+  return family === undefined ? "openai" : FAMILIES[family].errorShape;
 }
 
 /** The `{id}` of `/v1/streams/{id}[/status]`. */
@@ -40,8 +51,8 @@ function methodNotAllowed(allow: string): never {
 }
 
 /** Turns any error into a wire response in the caller's format; unexpected errors are logged, never echoed. */
-function toResponse(err: unknown, request: Request): Response {
-  const shape = shapeFor(new URL(request.url).pathname);
+function toResponse(err: unknown, request: Request, env: Env): Response {
+  const shape = shapeFor(new URL(request.url).pathname, env);
   if (err instanceof ConfigError) {
     return errorResponse(
       new GatewayError(500, ERROR_CODE.internal, `gateway misconfigured: ${err.message}`),

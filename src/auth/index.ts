@@ -3,7 +3,6 @@ export { CREDENTIAL_HEADER, presentedCredential } from "./credentials.ts";
 export { findGatewayKey, type GatewayKey, gatewayKeys, parseGatewayKeys } from "./gateway-keys.ts";
 export { type GatewayClaims, type JwtResult, signJwt, verifyJwt } from "./jwt.ts";
 export { DEFAULT_ANONYMOUS_MODELS, matchesModel } from "./model-patterns.ts";
-export { type LeaseResult, OpenStreamLeases, tooManyOpenStreams } from "./open-streams.ts";
 export {
   ANONYMOUS_PRINCIPAL,
   type AuthEnv,

@@ -1,6 +1,5 @@
-import { GatewayError } from "../errors.ts";
+import { ConfigError, GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
-import { ConfigError } from "../upstream/providers.ts";
 import { sha256, toHex } from "./bytes.ts";
 import { presentedCredential, unauthorized } from "./credentials.ts";
 import { findGatewayKey, type GatewayKey, gatewayKeys } from "./gateway-keys.ts";

@@ -1,6 +1,5 @@
-import { GatewayError } from "../errors.ts";
+import { ConfigError, GatewayError } from "../errors.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
-import { ConfigError } from "../upstream/providers.ts";
 import type { Principal } from "./principal.ts";
 
 /** The port the gateway limits through; the Workers binding is one implementation, a test fake another. */

@@ -1,4 +1,4 @@
-import { ConfigError } from "../upstream/providers.ts";
+import { ConfigError } from "../errors.ts";
 import { base64UrlDecode, base64UrlEncode, decodeUtf8, utf8 } from "./bytes.ts";
 import { jwtKey, MIN_JWT_SECRET_LENGTH } from "./jwt.ts";
 import type { AuthEnv } from "./principal.ts";

@@ -1,4 +1,5 @@
-import { AUTH_HEADER, type Provider } from "../upstream/providers.ts";
+import type { Provider } from "../upstream/providers.ts";
+import { FAMILIES } from "../upstream/registry.ts";
 
 /**
  * Request headers a client may pass on to the upstream. An allow-list, so client credentials,
@@ -35,7 +36,7 @@ export function upstreamRequestHeaders(
     if (v !== null) h.set(name, v);
   }
   for (const [k, v] of Object.entries(extra)) h.set(k, v);
-  const auth = AUTH_HEADER[provider.family];
+  const auth = FAMILIES[provider.family].auth;
   if (provider.apiKey !== undefined && auth !== undefined)
     h.set(auth.name, `${auth.prefix}${provider.apiKey}`);
   return h;

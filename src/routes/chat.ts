@@ -1,14 +1,15 @@
 import { assertMayUseModel, authenticate } from "../auth/principal.ts";
 import { checkRateLimit } from "../auth/rate-limit.ts";
+import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
+import { planContext, type StreamPlan } from "../exchange/plan.ts";
+import { runPlan } from "../exchange/run.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
 import { readJsonBody } from "../http/body.ts";
 import { resolveModel } from "../upstream/models.ts";
 import { parseChatRequest } from "../upstream/openai-chat/request.ts";
 import type { ChunkIdentity } from "../upstream/translator.ts";
-import { planContext, type StreamPlan } from "./plan.ts";
-import { runPlan } from "./run-plan.ts";
 
 function completionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
@@ -39,17 +40,21 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
     includeUsage: req.stream_options?.include_usage === true,
   };
   const plan: StreamPlan = {
-    provider: route.provider.name,
     route: "unified",
     // Canonical, whatever alias the client used: one model, one name in analytics and status.
     model: `${route.provider.name}/${route.upstreamModel}`,
-    path: call.path,
-    body: JSON.stringify(call.body),
-    headers: call.headers ?? {},
     format: "openai-chat",
     stream,
-    translate: { family: route.provider.family, identity },
+    attempts: [
+      {
+        provider: route.provider.name,
+        path: call.path,
+        body: JSON.stringify(call.body),
+        headers: call.headers ?? {},
+        translate: { family: route.provider.family, identity },
+      },
+    ],
     ...planContext(request, receivedAt, principal.id),
   };
-  return runPlan(plan, request, env, principal);
+  return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));
 }

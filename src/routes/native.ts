@@ -1,13 +1,14 @@
 import { assertMayUseModel, authenticate } from "../auth/principal.ts";
 import { checkRateLimit } from "../auth/rate-limit.ts";
+import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
+import { planContext, type StreamPlan } from "../exchange/plan.ts";
+import { runPlan } from "../exchange/run.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
 import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
 import { requireProvider } from "../upstream/providers.ts";
-import { matchNative } from "./native-endpoints.ts";
-import { planContext, type StreamPlan } from "./plan.ts";
-import { runPlan } from "./run-plan.ts";
+import { matchNative } from "../upstream/registry.ts";
 
 /**
  * `POST /<provider>/<native path>`: forwards the client's request body unchanged to the provider's
@@ -32,16 +33,20 @@ export async function handleNative(
   // The same rules as the output apply to the prompt, before any upstream call.
   const guarded = guardPrompt(body.json, config.guardrail);
   const plan: StreamPlan = {
-    provider: provider.name,
     route: "native",
     model: `${provider.name}/${model}`,
-    path: endpoint.upstreamPath,
-    // Unchanged prompts are forwarded byte for byte; a redacted one is re-serialized.
-    body: guarded.changed ? JSON.stringify(body.json) : new TextDecoder().decode(body.bytes),
-    headers: {},
     format: endpoint.format.name,
     stream,
+    attempts: [
+      {
+        provider: provider.name,
+        path: endpoint.upstreamPath,
+        // Unchanged prompts are forwarded byte for byte; a redacted one is re-serialized.
+        body: guarded.changed ? JSON.stringify(body.json) : new TextDecoder().decode(body.bytes),
+        headers: {},
+      },
+    ],
     ...planContext(request, receivedAt, principal.id),
   };
-  return runPlan(plan, request, env, principal);
+  return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));
 }

@@ -1,10 +1,10 @@
 import { streamPrincipalId } from "../auth/stream-access.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
+import { detachOnDisconnect } from "../exchange/resumable.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
 import { isStreamId } from "../resumable/stream-id.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
-import { detachOnDisconnect } from "./run-plan.ts";
 
 /** Event numbers are small non-negative integers; anything else is a malformed cursor. */
 const CURSOR = /^\d{1,15}$/;

@@ -1,20 +1,9 @@
-import { GatewayError } from "../errors.ts";
+import { ConfigError, GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
-import { anthropicTranslator } from "./anthropic/chat-translator.ts";
-import { geminiTranslator } from "./gemini/translator.ts";
 import { isObject } from "./json.ts";
-import { openAiTranslator } from "./openai-chat/translator.ts";
-import { type ApiFamily, ConfigError, type Provider, truncate } from "./providers.ts";
+import { type ApiFamily, type Provider, truncate } from "./providers.ts";
+import { FAMILIES } from "./registry.ts";
 import type { ChatTranslator } from "./translator.ts";
-import { workersAiTranslator } from "./workers-ai/translator.ts";
-
-/** The translator for each API family: the only place the unified endpoint learns about formats. */
-export const TRANSLATORS: Readonly<Record<ApiFamily, ChatTranslator>> = {
-  openai: openAiTranslator,
-  anthropic: anthropicTranslator,
-  gemini: geminiTranslator,
-  "workers-ai": workersAiTranslator,
-};
 
 /** Where a unified-endpoint model goes. */
 export interface ModelRoute {
@@ -69,5 +58,9 @@ export function resolveModel(
       `model "${truncate(model)}" not found: no provider "${truncate(target.slice(0, slash))}" is configured`,
     );
   }
-  return { provider, upstreamModel: target.slice(slash + 1), translator: TRANSLATORS[provider.family] };
+  return {
+    provider,
+    upstreamModel: target.slice(slash + 1),
+    translator: FAMILIES[provider.family].translator,
+  };
 }

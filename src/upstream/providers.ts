@@ -1,5 +1,4 @@
-import { type Env, secret } from "../env.ts";
-import { GatewayError } from "../errors.ts";
+import { ConfigError, GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
 
 /** The API family a provider speaks: decides its native routes, auth header and error shape. */
@@ -28,15 +27,6 @@ export interface Provider {
   readonly needs: string | undefined;
   readonly transport: Transport;
 }
-
-/** Where each family expects its key: the provider's own header, exactly as its SDK sends it. */
-export const AUTH_HEADER: Readonly<
-  Partial<Record<ApiFamily, { readonly name: string; readonly prefix: string }>>
-> = {
-  openai: { name: "authorization", prefix: "Bearer " },
-  anthropic: { name: "x-api-key", prefix: "" },
-  gemini: { name: "x-goog-api-key", prefix: "" },
-};
 
 const httpTransport: Transport = { fetch: (url, init) => fetch(url, init) };
 
@@ -89,11 +79,6 @@ export function parseProviderEntries(json: string | undefined): ProviderEntry[] 
   });
 }
 
-/** A configuration mistake found when the gateway reads its settings. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
 function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
@@ -107,8 +92,24 @@ function trimSlash(s: string): string {
   return s.endsWith("/") ? s.slice(0, -1) : s;
 }
 
-/** Builds the provider table from the environment; `extra` adds in-process providers (demo, bindings). */
-export function buildProviders(env: Env, extra: readonly Provider[]): ReadonlyMap<string, Provider> {
+/** The variables the provider table is built from (read from the environment by config.ts). */
+export interface ProviderVars {
+  readonly OPENAI_BASE_URL?: string | undefined;
+  readonly ANTHROPIC_BASE_URL?: string | undefined;
+  readonly GEMINI_BASE_URL?: string | undefined;
+  /** JSON list of extra providers. */
+  readonly PROVIDERS?: string | undefined;
+}
+
+/**
+ * Builds the provider table; `secretOf` reads a key by the secret's name (names come from
+ * configuration), `extra` adds in-process providers (demo, bindings).
+ */
+export function buildProviders(
+  env: ProviderVars,
+  secretOf: (name: string) => string | undefined,
+  extra: readonly Provider[],
+): ReadonlyMap<string, Provider> {
   const builtIn: ProviderEntry[] = [
     {
       name: "openai",
@@ -138,7 +139,7 @@ export function buildProviders(env: Env, extra: readonly Provider[]): ReadonlyMa
   const custom = parseProviderEntries(env.PROVIDERS);
   for (const e of [...builtIn, ...custom]) {
     if (map.has(e.name)) throw new ConfigError(`PROVIDERS: "${e.name}" is already a provider name`);
-    const apiKey = e.keySecret === undefined ? undefined : secret(env, e.keySecret);
+    const apiKey = e.keySecret === undefined ? undefined : secretOf(e.keySecret);
     map.set(e.name, {
       name: e.name,
       family: e.format,

@@ -4,7 +4,7 @@ import { SqlEventStore } from "../../src/resumable/event-store.ts";
 import { StreamSession } from "../../src/resumable/session.ts";
 import { newStreamId } from "../../src/resumable/stream-id.ts";
 import { SseDecoder } from "../../src/sse/decoder.ts";
-import { FORMATS } from "../../src/upstream/formats.ts";
+import { FORMATS } from "../../src/upstream/registry.ts";
 
 const GATEWAY = "https://gateway.test";
 const RETRY = /^retry: \d+\n\n/;

@@ -5,7 +5,7 @@ import { SseDecoder } from "../../../src/sse/decoder.ts";
 import type { SseEvent } from "../../../src/sse/types.ts";
 import { demoTransport } from "../../../src/upstream/demo/transport.ts";
 import type { EventInfo, FormatName } from "../../../src/upstream/format.ts";
-import { FORMATS } from "../../../src/upstream/formats.ts";
+import { FORMATS } from "../../../src/upstream/registry.ts";
 import { fixtureNames, readFixture } from "../../support/fixtures.ts";
 
 /** The bounds docs/analytics.md states for streams whose whole output is in their text. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ANONYMOUS_PRINCIPAL } from "../../../src/auth/principal.ts";
 import { checkRateLimit, limiterFor, localRateLimit, memoryLimiter } from "../../../src/auth/rate-limit.ts";
-import { ConfigError } from "../../../src/upstream/providers.ts";
+import { ConfigError } from "../../../src/errors.ts";
 import { gatewayError, req } from "./support.ts";
 
 /** A binding that must never be asked: LOCAL_RATE_LIMIT replaces the bindings. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OpenStreamLeases, tooManyOpenStreams } from "../../../src/auth/open-streams.ts";
+import { OpenStreamLeases, tooManyOpenStreams } from "../../../src/quota/open-streams.ts";
 
 describe("OpenStreamLeases", () => {
   it("grants slots up to the limit and refuses the next, reporting how many are open", () => {

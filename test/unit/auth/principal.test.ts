@@ -9,7 +9,7 @@ import {
   type Principal,
   UNCONFIGURED_MESSAGE,
 } from "../../../src/auth/principal.ts";
-import { ConfigError } from "../../../src/upstream/providers.ts";
+import { ConfigError } from "../../../src/errors.ts";
 import { gatewayError, KEY, KEYS, nowSeconds, OTHER_SECRET, req, SECRET } from "./support.ts";
 
 const ENV: AuthEnv = { GATEWAY_KEYS: KEYS, GATEWAY_JWT_SECRET: SECRET };

@@ -9,7 +9,7 @@ import {
   rateLimitKey,
   ratePeriodSeconds,
 } from "../../../src/auth/rate-limit.ts";
-import { ConfigError } from "../../../src/upstream/providers.ts";
+import { ConfigError } from "../../../src/errors.ts";
 import { gatewayError, req } from "./support.ts";
 
 /** A fake of the Workers binding: allows `limit` calls per key, records every key it saw. */

@@ -3,7 +3,7 @@ import { signJwt } from "../../../src/auth/jwt.ts";
 import { ANONYMOUS_PRINCIPAL, type AuthEnv } from "../../../src/auth/principal.ts";
 import { mintResumeToken, resumeSecretOf, verifyResumeToken } from "../../../src/auth/resume-token.ts";
 import { resumeTokenFor, streamPrincipalId } from "../../../src/auth/stream-access.ts";
-import { ConfigError } from "../../../src/upstream/providers.ts";
+import { ConfigError } from "../../../src/errors.ts";
 import { gatewayError, KEY, KEYS, nowSeconds, OTHER_SECRET, SECRET } from "./support.ts";
 
 const STREAM = "AAAAAAAAAAAAAAAAAAAAAA";

@@ -4,7 +4,7 @@ import { scanText } from "../../../src/guardrail/index.ts";
 import { guardJsonAnswer } from "../../../src/guardrail/json-answer.ts";
 import { StreamState } from "../../../src/pipeline/stream-state.ts";
 import type { FormatName, WireFormat } from "../../../src/upstream/format.ts";
-import { FORMATS } from "../../../src/upstream/formats.ts";
+import { FORMATS } from "../../../src/upstream/registry.ts";
 import { config } from "./support.ts";
 
 /** Fake, format-valid secrets: a Luhn-valid test card and an OpenAI-style key. */

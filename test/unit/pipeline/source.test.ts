@@ -5,7 +5,7 @@ import { StreamState } from "../../../src/pipeline/stream-state.ts";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
 import type { SseEvent } from "../../../src/sse/types.ts";
 import type { FormatName, WireFormat } from "../../../src/upstream/format.ts";
-import { FORMATS } from "../../../src/upstream/formats.ts";
+import { FORMATS } from "../../../src/upstream/registry.ts";
 import { readFixture, splitAt } from "../../support/fixtures.ts";
 import { config } from "../guardrail/support.ts";
 

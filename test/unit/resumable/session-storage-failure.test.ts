@@ -4,7 +4,7 @@ import type { EventStore, StreamRecord } from "../../../src/resumable/event-stor
 import { FLUSH_BYTES, FLUSH_INTERVAL_MS, StreamSession } from "../../../src/resumable/session.ts";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
 import type { SseEvent } from "../../../src/sse/types.ts";
-import { FORMATS } from "../../../src/upstream/formats.ts";
+import { FORMATS } from "../../../src/upstream/registry.ts";
 
 /** An in-memory store whose writes fail when `fails` says so (storage full, an oversized row, a reset). */
 class FlakyStore implements EventStore {

@@ -1,11 +1,11 @@
 import { GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
-import { anthropicFormat } from "../upstream/anthropic/format.ts";
-import type { WireFormat } from "../upstream/format.ts";
-import { geminiFormat } from "../upstream/gemini/format.ts";
-import { openAiChatFormat } from "../upstream/openai-chat/format.ts";
-import { openAiResponsesFormat } from "../upstream/openai-responses/format.ts";
-import type { ApiFamily } from "../upstream/providers.ts";
+import { anthropicFormat } from "./anthropic/format.ts";
+import type { WireFormat } from "./format.ts";
+import { geminiFormat } from "./gemini/format.ts";
+import { openAiChatFormat } from "./openai-chat/format.ts";
+import { openAiResponsesFormat } from "./openai-responses/format.ts";
+import type { ApiFamily } from "./providers.ts";
 
 /** One native endpoint matched against the path after `/<provider>`. */
 export interface NativeMatch {
@@ -18,7 +18,8 @@ export interface NativeMatch {
   readonly stream?: boolean;
 }
 
-interface NativeEndpoint {
+/** A native path pattern of a family and what it forwards to. */
+export interface NativeEndpoint {
   readonly pattern: RegExp;
   readonly build: (m: RegExpExecArray) => NativeMatch;
 }
@@ -27,7 +28,7 @@ interface NativeEndpoint {
 const GEMINI_MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Each family's native endpoints, with the upstream path each forwards to (from the provider's docs). */
-const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoint[]>> = {
+export const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoint[]>> = {
   openai: [
     {
       pattern: /^\/v1\/chat\/completions$/,
@@ -68,12 +69,3 @@ const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoint[]>> =
   // Workers AI is reached through the AI binding, only via the unified endpoint.
   "workers-ai": [],
 };
-
-/** Finds the native endpoint for `path` (the part after `/<provider>`), or answers 404 naming the path. */
-export function matchNative(family: ApiFamily, path: string): NativeMatch {
-  for (const endpoint of NATIVE_ENDPOINTS[family]) {
-    const m = endpoint.pattern.exec(path);
-    if (m !== null) return endpoint.build(m);
-  }
-  throw new GatewayError(404, ERROR_CODE.notFound, `no ${family} endpoint at "${path.slice(0, 100)}"`);
-}

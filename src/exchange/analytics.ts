@@ -1,12 +1,7 @@
-import type { Env } from "../env.ts";
+import { buildDataPoint, type DataPointMeta } from "../analytics/data-point.ts";
+import type { MetricsSink } from "../analytics/sink.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
-import { buildDataPoint, type DataPointMeta } from "./data-point.ts";
-import { analyticsEngineSink, logSink, type MetricsSink, teeSink } from "./sink.ts";
-
-/** Where data points go: Analytics Engine (the `TTFT` binding) and one structured log line each. */
-export function gatewaySink(env: Env): MetricsSink {
-  return teeSink(analyticsEngineSink(env.TTFT), logSink());
-}
+import type { Attempt, StreamPlan } from "./plan.ts";
 
 /**
  * Writes the stream's one data point when its outcome is decided, whichever way it ends (complete,
@@ -25,4 +20,22 @@ export function attachAnalytics(
     const ended = { ...meta, guardrail: state.guardrail, upstreamRequestId: state.upstreamRequestId };
     sink.write(buildDataPoint(ended, state.metrics.snapshot()));
   });
+}
+
+/** Writes the plan's stream to `sink` when it ends; its timings start when the request was received. */
+export function trackStream(plan: StreamPlan, attempt: Attempt, state: StreamState, sink: MetricsSink): void {
+  state.metrics.requestReceived(plan.receivedAt);
+  attachAnalytics(
+    state,
+    {
+      route: `${plan.route}/${plan.format}`,
+      provider: attempt.provider,
+      model: plan.model,
+      colo: plan.colo,
+      country: plan.country,
+      principal: plan.principal,
+      ...(plan.streamId === undefined ? {} : { streamId: plan.streamId }),
+    },
+    sink,
+  );
 }

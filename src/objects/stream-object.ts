@@ -1,31 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildDataPoint } from "../analytics/data-point.ts";
-import { timingComment } from "../analytics/server-timing.ts";
-import { gatewaySink } from "../analytics/stream-analytics.ts";
 import { StreamMetrics } from "../analytics/stream-metrics.ts";
+import { exchangeContext } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
-import { buildItems } from "../pipeline/build.ts";
-import type { StreamItem } from "../pipeline/item.ts";
-import { describeError, type StreamState } from "../pipeline/stream-state.ts";
+import type { StartSpec } from "../exchange/resumable.ts";
+import { startStoredStream } from "../exchange/stored-stream.ts";
+import { describeError } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
-import {
-  guardSteps,
-  jsonResponse,
-  openPlan,
-  type StreamPlan,
-  trackStream,
-  translateStage,
-} from "../routes/plan.ts";
+import { type EventStore, SqlEventStore, type StreamRecord } from "../resumable/event-store.ts";
+import { migrate } from "../resumable/schema.ts";
+import type { StreamSession } from "../resumable/session.ts";
+import { RETRY_HINT_MS, STREAM_OBJECT } from "../resumable/wire.ts";
 import { SseDecoder } from "../sse/decoder.ts";
 import { withId } from "../sse/encode.ts";
-import { FORMATS, isFormatName } from "../upstream/formats.ts";
-import { type EventStore, SqlEventStore, type StreamRecord } from "./event-store.ts";
-import { migrate } from "./schema.ts";
-import { StreamSession } from "./session.ts";
-import { releaseStreamSlot, renewStreamSlot } from "./stream-slots.ts";
-import { RETRY_HINT_MS, STREAM_OBJECT } from "./wire.ts";
+import { FORMATS, isFormatName } from "../upstream/registry.ts";
 
 /**
  * While the upstream is in flight the object sets an alarm this often. An object with no incoming
@@ -33,13 +23,6 @@ import { RETRY_HINT_MS, STREAM_OBJECT } from "./wire.ts";
  * heartbeat keeps the object alive while it reads a stream nobody is listening to.
  */
 export const HEARTBEAT_MS = 10_000;
-
-/** What the worker sends to start a stream. */
-interface StartSpec {
-  readonly streamId: string;
-  readonly plan: StreamPlan;
-  readonly clientHeaders: Record<string, string>;
-}
 
 function json(body: unknown, status = 200): Response {
   return Response.json(body, { status });
@@ -90,106 +73,16 @@ export class StreamObject extends DurableObject<Env> {
   }
 
   async #start(spec: StartSpec, owner: string): Promise<Response> {
-    const { plan } = spec;
-    if (!isFormatName(plan.format) || this.#store.record() !== undefined) {
-      throw new GatewayError(400, ERROR_CODE.invalidRequest, "invalid stream start");
-    }
-    const format = FORMATS[plan.format];
-    const config = configFor(this.env);
-    let x: Awaited<ReturnType<typeof openPlan>>;
-    try {
-      // The object writes the stream's one data point, so it is written even when no client is left.
-      x = await openPlan(
-        plan,
-        new Request(STREAM_OBJECT.origin, { headers: spec.clientHeaders }),
-        config,
-        (state) => {
-          if (plan.stream) trackStream(plan, state, this.env);
-        },
-      );
-    } catch (err) {
-      // Nothing was streamed: the client gets the HTTP error in its own format, and nothing is stored.
-      return errorResponse(err, format.errorShape);
-    }
-    if (!plan.stream || !x.isStream || x.upstream.body === null) {
-      try {
-        return await jsonResponse(plan, x, config);
-      } catch (err) {
-        return errorResponse(err, format.errorShape);
-      }
-    }
-    const now = Date.now();
-    this.#store.create({
-      streamId: spec.streamId,
-      state: "streaming",
-      detail: null,
-      model: plan.model,
-      provider: plan.provider,
-      route: plan.route,
-      format: plan.format,
-      owner,
-      createdAt: now,
-      finishedAt: null,
-      eventCount: 0,
-      byteCount: 0,
+    const started = await startStoredStream(spec, owner, {
+      ctx: exchangeContext(this.env),
+      store: this.#store,
+      onFinished: () => this.#finished(),
     });
-    const state = x.state;
-    const session = new StreamSession(this.#store, format, config.streamLimits, Date.now, (outcome) => {
-      state.finish(outcome);
-      this.#finished();
-    });
-    // The timings travel as a final SSE comment, stored like any event so replays end the same way.
-    session.onResume = () => state.metrics.resume();
-    session.trailer = () => {
-      if (state.outputTokens !== undefined) state.metrics.usage(state.outputTokens);
-      return timingComment(state.metrics.snapshot(Date.now()));
-    };
-    this.#session = session;
-    const items = buildItems({
-      body: x.upstream.body,
-      format,
-      state: x.state,
-      abortUpstream: (reason) => x.abort.abort(reason),
-      translate: translateStage(plan),
-      steps: guardSteps(config, plan.format, x.state, (reason) => x.abort.abort(reason)),
-    });
-    const body = session.reader(0);
-    const reader = items.getReader();
-    // Ending early (cancel, limits) stops the upstream at once, not at its next token.
-    session.abortUpstream = (reason) => {
-      x.abort.abort(reason);
-      reader.cancel(reason).catch(() => {});
-    };
-    void this.#pump(reader, session, x.state);
-    await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
-    for (const [k, v] of Object.entries(SSE_RESPONSE_HEADERS)) x.headers.set(k, v);
-    x.headers.set(HEADER.streamId, spec.streamId);
-    return new Response(body, { status: 200, headers: x.headers });
-  }
-
-  /** Reads the pipeline to its end whether or not anyone is listening. */
-  async #pump(
-    reader: ReadableStreamDefaultReader<StreamItem>,
-    session: StreamSession,
-    state: StreamState,
-  ): Promise<void> {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        const before = session.bytes;
-        session.append(value.ev);
-        state.metrics.bytesSent(session.bytes - before);
-        if (value.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
-        if (!session.live) return;
-      }
-      session.end(state.upstreamOutcome(), undefined, state.endDetail());
-    } catch {
-      session.end(STREAM_OUTCOME.interrupted, {
-        code: ERROR_CODE.internal,
-        message: "the gateway failed while streaming this answer",
-      });
+    if (started.session !== undefined) {
+      this.#session = started.session;
+      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
     }
+    return started.response;
   }
 
   /** After a stream's end: retention by alarm, and its open-stream slot freed. */
@@ -204,7 +97,7 @@ export class StreamObject extends DurableObject<Env> {
       return;
     }
     // The stream no longer counts against its owner's open streams.
-    if (record !== undefined) void releaseStreamSlot(this.env, record.owner, record.streamId);
+    if (record !== undefined) void exchangeContext(this.env).slots.release(record.owner, record.streamId);
   }
 
   /** The stream's record, marking it `lost` first if this instance restarted while it was live. */
@@ -250,7 +143,7 @@ export class StreamObject extends DurableObject<Env> {
       model: record.model,
       guardrail: "none" as const,
     };
-    gatewaySink(this.env).write(
+    exchangeContext(this.env).sink.write(
       buildDataPoint(
         { ...meta, colo: "unknown", country: "unknown", principal: record.owner, streamId: record.streamId },
         metrics.snapshot(),
@@ -323,7 +216,7 @@ export class StreamObject extends DurableObject<Env> {
     if (record.state === "streaming") {
       if (this.#session?.live) {
         await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
-        await renewStreamSlot(this.env, record.owner, record.streamId);
+        await exchangeContext(this.env).slots.renew(record.owner, record.streamId);
       } else this.#markLost(record);
       return;
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BLOB, toLogLine } from "../../../src/analytics/data-point.ts";
 import { recordingSink } from "../../../src/analytics/sink.ts";
-import { attachAnalytics } from "../../../src/analytics/stream-analytics.ts";
+import { attachAnalytics } from "../../../src/exchange/analytics.ts";
 import { StreamState } from "../../../src/pipeline/stream-state.ts";
 import { STREAM_OUTCOME } from "../../../src/protocol.ts";
 

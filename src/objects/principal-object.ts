@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { OpenStreamLeases } from "../auth/open-streams.ts";
 import type { Env } from "../env.ts";
+import { OpenStreamLeases } from "../quota/open-streams.ts";
 
 /**
  * A lease outlives its last renewal by this much. Stream objects renew on their heartbeat (every 10 s),

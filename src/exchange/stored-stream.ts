@@ -1,0 +1,140 @@
+import { timingComment } from "../analytics/server-timing.ts";
+import { errorResponse, GatewayError } from "../errors.ts";
+import { buildItems } from "../pipeline/build.ts";
+import type { StreamItem } from "../pipeline/item.ts";
+import type { StreamState } from "../pipeline/stream-state.ts";
+import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
+import type { EventStore } from "../resumable/event-store.ts";
+import { StreamSession } from "../resumable/session.ts";
+import { FORMATS, isFormatName } from "../upstream/registry.ts";
+import { trackStream } from "./analytics.ts";
+import { openAttempt } from "./attempt.ts";
+import type { ExchangeContext } from "./context.ts";
+import { jsonResponse } from "./json-answer.ts";
+import type { StartSpec } from "./resumable.ts";
+import { guardSteps, translateStage } from "./stages.ts";
+
+/** What the stream object hands the exchange it runs. */
+export interface StoredStreamDeps {
+  readonly ctx: ExchangeContext;
+  /** The object's own storage. */
+  readonly store: EventStore;
+  /** Called once the stream's outcome is decided (the object then sets its retention alarm). */
+  readonly onFinished: () => void;
+}
+
+/** The answer to a start request, and the live session when a stream began. */
+export interface StoredStart {
+  readonly response: Response;
+  readonly session: StreamSession | undefined;
+}
+
+/**
+ * Runs a plan inside its stream's Durable Object: opens the upstream, and for a stream creates the
+ * stored record and the session (numbering, fan-out, storage), then reads the pipeline to its end
+ * whether or not anyone is listening. Errors before the first byte answer in the client's format and
+ * store nothing. The object itself writes the stream's one data point, so it is written even when
+ * no client is left.
+ */
+export async function startStoredStream(
+  spec: StartSpec,
+  owner: string,
+  deps: StoredStreamDeps,
+): Promise<StoredStart> {
+  const { plan } = spec;
+  if (!isFormatName(plan.format) || deps.store.record() !== undefined) {
+    throw new GatewayError(400, ERROR_CODE.invalidRequest, "invalid stream start");
+  }
+  const format = FORMATS[plan.format];
+  const { config, sink } = deps.ctx;
+  const attempt = plan.attempts[0];
+  let x: Awaited<ReturnType<typeof openAttempt>>;
+  try {
+    x = await openAttempt(attempt, {
+      clientHeaders: new Headers(spec.clientHeaders),
+      config,
+      onState: (state) => {
+        if (plan.stream) trackStream(plan, attempt, state, sink);
+      },
+    });
+  } catch (err) {
+    return { response: errorResponse(err, format.errorShape), session: undefined };
+  }
+  if (!plan.stream || !x.isStream || x.upstream.body === null) {
+    try {
+      return { response: await jsonResponse(plan, attempt, x, config), session: undefined };
+    } catch (err) {
+      return { response: errorResponse(err, format.errorShape), session: undefined };
+    }
+  }
+  deps.store.create({
+    streamId: spec.streamId,
+    state: "streaming",
+    detail: null,
+    model: plan.model,
+    provider: attempt.provider,
+    route: plan.route,
+    format: plan.format,
+    owner,
+    createdAt: Date.now(),
+    finishedAt: null,
+    eventCount: 0,
+    byteCount: 0,
+  });
+  const state = x.state;
+  const abort = x.abort;
+  const session = new StreamSession(deps.store, format, config.streamLimits, Date.now, (outcome) => {
+    state.finish(outcome);
+    deps.onFinished();
+  });
+  // The timings travel as a final SSE comment, stored like any event so replays end the same way.
+  session.onResume = () => state.metrics.resume();
+  session.trailer = () => {
+    if (state.outputTokens !== undefined) state.metrics.usage(state.outputTokens);
+    return timingComment(state.metrics.snapshot(Date.now()));
+  };
+  const items = buildItems({
+    body: x.upstream.body,
+    format,
+    state,
+    abortUpstream: (reason) => abort.abort(reason),
+    translate: translateStage(attempt, format),
+    steps: guardSteps(config, format, state, (reason) => abort.abort(reason)),
+  });
+  const body = session.reader(0);
+  const reader = items.getReader();
+  // Ending early (cancel, limits) stops the upstream at once, not at its next token.
+  session.abortUpstream = (reason) => {
+    abort.abort(reason);
+    reader.cancel(reason).catch(() => {});
+  };
+  void pump(reader, session, state);
+  for (const [k, v] of Object.entries(SSE_RESPONSE_HEADERS)) x.headers.set(k, v);
+  x.headers.set(HEADER.streamId, spec.streamId);
+  return { response: new Response(body, { status: 200, headers: x.headers }), session };
+}
+
+/** Reads the pipeline to its end whether or not anyone is listening. */
+async function pump(
+  reader: ReadableStreamDefaultReader<StreamItem>,
+  session: StreamSession,
+  state: StreamState,
+): Promise<void> {
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const before = session.bytes;
+      session.append(value.ev);
+      state.metrics.bytesSent(session.bytes - before);
+      if (value.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
+      if (!session.live) return;
+    }
+    session.end(state.upstreamOutcome(), undefined, state.endDetail());
+  } catch {
+    session.end(STREAM_OUTCOME.interrupted, {
+      code: ERROR_CODE.internal,
+      message: "the gateway failed while streaming this answer",
+    });
+  }
+}
