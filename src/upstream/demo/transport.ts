@@ -2,6 +2,8 @@ import { errorBody } from "../../errors.ts";
 import { ERROR_CODE } from "../../protocol.ts";
 import { arr, isObject, num, str, tryParse } from "../json.ts";
 import type { Provider, Transport } from "../providers.ts";
+import { probeStream } from "./probe.ts";
+import { PROBE_MODEL, parseProbeParams } from "./probe-params.ts";
 import { DEMO_MODELS, tokenize } from "./script.ts";
 
 /** Pace of the demo answer: a first-token wait, then one token per interval. */
@@ -19,11 +21,16 @@ function sse(obj: unknown): Uint8Array {
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    // The listener goes when the timer fires: a long answer would otherwise pile one up per token.
+    const onAbort = () => {
       clearTimeout(t);
       resolve();
-    });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -71,6 +78,10 @@ export function demoTransport(pace: DemoPace): Transport {
           ),
         );
       }
+      // The probe's parameters are checked whether or not it streams, so a mistake never goes unnoticed.
+      const probe = model === PROBE_MODEL ? parseProbeParams(body) : undefined;
+      if (probe !== undefined && !probe.ok)
+        return jsonResponse(400, errorBody("openai", 400, ERROR_CODE.invalidRequest, probe.message));
       const all = tokenize(answer(lastUserText(arr(body, "messages"))));
       const max = num(body, "max_completion_tokens") ?? num(body, "max_tokens");
       const tokens = max !== undefined && max >= 0 ? all.slice(0, max) : all;
@@ -98,6 +109,19 @@ export function demoTransport(pace: DemoPace): Transport {
       }
       const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
       const signal = init.signal ?? undefined;
+      if (probe?.ok) {
+        // The probe keeps its own cadence (the request's), not the demo pace: its timing is the point.
+        const events = probe.params.events;
+        const probeUsage = { ...usage, completion_tokens: events, total_tokens: promptTokens + events };
+        const stream = probeStream({
+          base,
+          params: probe.params,
+          usage: includeUsage ? probeUsage : undefined,
+          signal,
+          sleep,
+        });
+        return new Response(stream, { status: 200, headers: { "content-type": "text/event-stream" } });
+      }
       let cancelled = false;
       const stream = new ReadableStream<Uint8Array>({
         cancel() {

@@ -121,6 +121,15 @@ describe("the config check", () => {
     expect(io.stderr()).toMatch(/^check-config: GUARDRAIL_RULES: custom rule "employee_id": maxLength/);
   });
 
+  it("checks MAX_EVENT_BYTES like every bounded integer: a value outside 1024..67108864 is refused", async () => {
+    for (const value of ["12", "lots", "67108865"]) {
+      const io = capture();
+      expect(await check(options({ vars: [["MAX_EVENT_BYTES", value]] }), io), value).toBe(EXIT.invalid);
+      expect(io.stderr()).toContain("MAX_EVENT_BYTES must be an integer between 1024 and 67108864");
+    }
+    expect(await check(options({ vars: [["MAX_EVENT_BYTES", "4096"]] }), capture())).toBe(EXIT.ok);
+  });
+
   it("names a malformed variable in .dev.vars for dev, and ignores .dev.vars otherwise", async () => {
     const config = projectWithDevVars(`PROVIDERS=not json\nGATEWAY_JWT_SECRET=short\n`);
     const dev = capture();

@@ -10,10 +10,12 @@ const SCRIPTS: Readonly<Record<string, readonly string[]>> = {
   bench: [...TS, "bench/run.ts"],
   token: [...TS, "scripts/token.ts"],
   ttft: [...TS, "scripts/ttft.ts"],
+  doctor: [...TS, "scripts/doctor.ts"],
   "build-static": [...TS, "scripts/build-static.ts"],
   "check-config": [...TS, "scripts/check-config.ts"],
   "test-summary": [...TS, "scripts/test-summary.ts"],
   "ensure-chromium": ["bash", "scripts/ensure-chromium.sh"],
+  "ensure-proxies": ["bash", "scripts/ensure-proxies.sh"],
 };
 
 interface Outcome {
