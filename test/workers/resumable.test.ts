@@ -8,6 +8,7 @@ import {
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { withoutTimings } from "../support/timings.ts";
+import { until } from "./support/until.ts";
 
 const GATEWAY = "https://gateway.test";
 const decoder = new TextDecoder();
@@ -58,14 +59,25 @@ async function readEvents(res: Response, n: number): Promise<string[]> {
 }
 
 const RETRY = /^retry: \d+\n\n/;
+/** STREAM_TTL_SECONDS of this suite (vitest.workers.config.ts), in ms. */
+const TTL_MS = 1000;
+
+/** The stream's status, as `GET /v1/streams/{id}/status` reports it. */
+async function status(id: string): Promise<Record<string, unknown>> {
+  return (await (await SELF.fetch(`${GATEWAY}/v1/streams/${id}/status`)).json()) as Record<string, unknown>;
+}
 
 async function waitForState(id: string, state: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const s = (await (await SELF.fetch(`${GATEWAY}/v1/streams/${id}/status`)).json()) as { state: string };
-    if (s.state === state) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`stream ${id} never reached ${state}`);
+  await until(`stream ${id} to reach ${state}`, async () => (await status(id)).state === state);
+}
+
+/** Events of the stream durably stored in its object (the status counts live events, stored or not). */
+function storedEvents(id: string): Promise<number> {
+  return runInDurableObject(
+    stub(id),
+    (_o, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT event_count AS n FROM stream").toArray()[0]?.n ?? 0,
+  );
 }
 
 describe("resuming with Last-Event-ID", () => {
@@ -132,7 +144,8 @@ describe("the stream object's lifecycle", () => {
     const res = await start("hang:3");
     const id = streamId(res);
     const prefix = await readEvents(res, 3);
-    await new Promise((r) => setTimeout(r, 120)); // past the 50 ms batch flush
+    // Sent at once, stored by the next batch flush (FLUSH_INTERVAL_MS): only stored events survive a restart.
+    await until("the 3 events to be stored", async () => (await storedEvents(id)) >= 3);
     return { id, prefix };
   }
 
@@ -143,11 +156,7 @@ describe("the stream object's lifecycle", () => {
     expect(got[3]).toMatch(
       /^data: \{"error":\{"message":"the gateway lost this stream[^"]*","type":"server_error","param":null,"code":"stream_lost"\}\}\nid: 4\n\n$/,
     );
-    const status = (await (await SELF.fetch(`${GATEWAY}/v1/streams/${id}/status`)).json()) as Record<
-      string,
-      unknown
-    >;
-    expect(status).toMatchObject({ state: "lost", events: 4 });
+    expect(await status(id)).toMatchObject({ state: "lost", events: 4 });
   }
 
   it("after the object restarts mid-stream (a deploy, a crash), gives the stored prefix and then an explicit lost error", async () => {
@@ -176,7 +185,10 @@ describe("the stream object's lifecycle", () => {
     expect(
       await runInDurableObject(stub(id), (_o, state) => count(state.storage.sql, "event_batch")),
     ).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1100)); // STREAM_TTL_SECONDS is 1 in this suite
+    // Retention is measured from the stream's end; STREAM_TTL_SECONDS is 1 in this suite.
+    const finishedAt = Date.parse(String((await status(id)).finishedAt));
+    expect(Number.isNaN(finishedAt)).toBe(false);
+    await until("the retention period to be over", () => Date.now() >= finishedAt + TTL_MS);
     await runDurableObjectAlarm(stub(id));
     const left = await runInDurableObject(stub(id), (_o, state) => ({
       rows: count(state.storage.sql, "event_batch"),
