@@ -7,7 +7,6 @@ export {
   type DoubleField,
   type GatewayDataPoint,
   type GuardrailVerdict,
-  hashPrincipal,
   type LogLine,
   locationFromCf,
   MISSING,

@@ -74,7 +74,7 @@ export class GuardrailStep implements ItemStep {
         state.blockedRule = r.block.rule;
         this.#abortUpstream(`guardrail:${r.block.rule}`);
         out.push(
-          ...gatewayItems(this.#format.blockedFrames(r.block.rule), { parts: [], signal: "complete" }),
+          ...gatewayItems(this.#format.blockedEvents(r.block.rule), { parts: [], signal: "complete" }),
         );
         break;
       }

@@ -9,11 +9,10 @@ import type { StartSpec } from "../exchange/resumable.ts";
 import { startStoredStream } from "../exchange/stored-stream.ts";
 import { describeError } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
-import { type EventStore, SqlEventStore, type StreamRecord } from "../resumable/event-store.ts";
+import { type EventStore, SqlEventStore, type StreamRecord, utf8Length } from "../resumable/event-store.ts";
 import { migrate } from "../resumable/schema.ts";
 import type { StreamSession } from "../resumable/session.ts";
 import { RETRY_HINT_MS, STREAM_OBJECT } from "../resumable/wire.ts";
-import { SseDecoder } from "../sse/decoder.ts";
 import { withId } from "../sse/encode.ts";
 import { FORMATS, isFormatName } from "../upstream/registry.ts";
 
@@ -119,16 +118,14 @@ export class StreamObject extends DurableObject<Env> {
    */
   #markLost(record: StreamRecord): void {
     if (!isFormatName(record.format)) return;
-    const decoder = new SseDecoder();
     const lost = {
       code: ERROR_CODE.streamLost,
       message: "the gateway lost this stream mid-answer (it restarted); the answer is incomplete",
     };
-    const frames = FORMATS[record.format].errorFrames(lost);
-    const events = [...decoder.push(frames), ...decoder.end()].map((ev, i) =>
-      withId(ev, String(record.eventCount + 1 + i)),
-    );
-    this.#store.appendBatch(record.eventCount + 1, events, events.join("").length);
+    const events = FORMATS[record.format]
+      .errorEvents(lost)
+      .map((ev, i) => withId(ev, String(record.eventCount + 1 + i)));
+    this.#store.appendBatch(record.eventCount + 1, events, utf8Length(events));
     const now = Date.now();
     this.#store.finish(STREAM_OUTCOME.lost, describeError(lost), now);
     this.#finished();

@@ -1,4 +1,3 @@
-import { SseDecoder } from "../sse/decoder.ts";
 import type { SseEvent } from "../sse/types.ts";
 import type { EventInfo } from "../upstream/format.ts";
 
@@ -8,8 +7,7 @@ export interface StreamItem {
   readonly info: EventInfo;
 }
 
-/** Turns frames the gateway writes itself (errors, guardrail endings) into pipeline items. */
-export function gatewayItems(frames: string, info: EventInfo): StreamItem[] {
-  const decoder = new SseDecoder();
-  return [...decoder.push(frames), ...decoder.end()].map((ev) => ({ ev, info }));
+/** Pipeline items for events the gateway writes itself (errors, guardrail endings), all with `info`. */
+export function gatewayItems(events: readonly SseEvent[], info: EventInfo): StreamItem[] {
+  return events.map((ev) => ({ ev, info }));
 }

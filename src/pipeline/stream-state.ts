@@ -18,11 +18,10 @@ export class StreamState {
   endSeen = false;
   /** The in-band error the gateway wrote because the upstream ended before the answer was complete. */
   interruption: InBandError | undefined;
-  /** Set by a stage that stopped the stream on purpose (guardrail block, limits). */
+  /** Set by a stage that stopped the stream on purpose (guardrail block, an upstream event over the limit). */
   stoppedBy: { readonly outcome: StreamOutcome; readonly error: InBandError } | undefined;
-  inputTokens: number | undefined;
+  /** The upstream's output token count, when it reported one (the data point's exact count). */
   outputTokens: number | undefined;
-  finishReason: string | undefined;
   /** Timings of this stream (TTFT, gaps, bytes), written as one analytics data point at the end. */
   readonly metrics = new StreamMetrics();
   /** The most severe guardrail action taken on this stream, for analytics. */

@@ -1,20 +1,19 @@
-import { SseDecoder } from "../sse/decoder.ts";
+import { sseEvent } from "../sse/encode.ts";
 import type { SseEvent } from "../sse/types.ts";
-import type { WireFormat } from "../upstream/format.ts";
+import type { EventInfo, WireFormat } from "../upstream/format.ts";
+import { inspectChunk } from "../upstream/openai-chat/format.ts";
 import type { StreamTranslator, TranslateStep } from "../upstream/translator.ts";
 import type { StreamState } from "./stream-state.ts";
 
-function dataEvent(data: string): SseEvent {
-  return {
-    raw: `data: ${data}\n\n`,
-    event: undefined,
-    data,
-    hasData: true,
-    id: undefined,
-    strayLines: [],
-    newline: "\n",
-    terminated: true,
-  };
+/**
+ * One client-format event a translation wrote, with what it already knows of it: the `info` of a
+ * chunk it built (read from the chunk object, so the inspector need not parse the JSON it was just
+ * serialized to); undefined for an event the inspector must read itself (a forwarded upstream chunk,
+ * `[DONE]`, an error).
+ */
+export interface TranslatedEvent {
+  readonly ev: SseEvent;
+  readonly info: EventInfo | undefined;
 }
 
 /**
@@ -32,31 +31,28 @@ export class Translation {
   }
 
   /** The client-format events for one upstream event (none for a ping, several for a rich event). */
-  push(ev: SseEvent): SseEvent[] {
+  push(ev: SseEvent): TranslatedEvent[] {
     return this.#events(this.#translator.push(ev));
   }
 
   /** The final events once the upstream ended; records exact usage for analytics. */
-  end(state: StreamState): SseEvent[] {
+  end(state: StreamState): TranslatedEvent[] {
     const events = this.#events(this.#translator.end(!state.readFailed));
     const usage = this.#translator.usage;
-    if (usage !== undefined) {
-      state.inputTokens ??= usage.prompt_tokens;
-      state.outputTokens ??= usage.completion_tokens;
-    }
+    if (usage !== undefined) state.outputTokens ??= usage.completion_tokens;
     return events;
   }
 
-  #events(steps: readonly TranslateStep[]): SseEvent[] {
-    const out: SseEvent[] = [];
+  #events(steps: readonly TranslateStep[]): TranslatedEvent[] {
+    const out: TranslatedEvent[] = [];
     for (const step of steps) {
-      if (step.kind === "event") out.push(step.ev);
-      else if (step.kind === "chunk") out.push(dataEvent(JSON.stringify(step.chunk)));
-      else if (step.kind === "done") out.push(dataEvent("[DONE]"));
-      else {
-        const decoder = new SseDecoder();
-        out.push(...decoder.push(this.#clientFormat.errorFrames(step.error)), ...decoder.end());
-      }
+      if (step.kind === "chunk") {
+        // JSON.stringify never writes a line break, so the chunk is one `data:` line.
+        const ev = sseEvent({ data: JSON.stringify(step.chunk) });
+        out.push({ ev, info: inspectChunk(step.chunk) });
+      } else if (step.kind === "event") out.push({ ev: step.ev, info: undefined });
+      else if (step.kind === "done") out.push({ ev: sseEvent({ data: "[DONE]" }), info: undefined });
+      else for (const ev of this.#clientFormat.errorEvents(step.error)) out.push({ ev, info: undefined });
     }
     return out;
   }

@@ -36,6 +36,17 @@ export function splitUtf8(text: string, maxBytes: number): string[] {
   return pieces;
 }
 
+/**
+ * UTF-8 bytes of `texts` together, the unit of `byte_count`: for the few events the gateway stores
+ * without sending them through a session (the `lost` and storage-failure tails), which a session
+ * would have counted from the bytes it encoded for its readers.
+ */
+export function utf8Length(texts: readonly string[]): number {
+  let bytes = 0;
+  for (const text of texts) bytes += encoder.encode(text).byteLength;
+  return bytes;
+}
+
 /** What is known about a stream, as stored. */
 export interface StreamRecord {
   readonly streamId: string;
@@ -50,6 +61,7 @@ export interface StreamRecord {
   readonly finishedAt: number | null;
   /** Events durably stored (the sequence number of the last stored event). */
   readonly eventCount: number;
+  /** UTF-8 bytes of the stored events' texts (see docs/storage.md for rows written before that unit). */
   readonly byteCount: number;
 }
 
@@ -59,7 +71,7 @@ export interface EventStore {
   record(): StreamRecord | undefined;
   /**
    * Stores events `firstSeq ... firstSeq + events.length - 1` as one batch (one row, or several when
-   * it exceeds a row) and advances the counters, all or nothing.
+   * it exceeds a row) and advances the counters, all or nothing; `bytes` is the events' UTF-8 length.
    */
   appendBatch(firstSeq: number, events: readonly string[], bytes: number): void;
   /** Every stored event with a sequence number above `after`, in order. */

@@ -9,13 +9,41 @@ const SPACE = 0x20;
 // Shared by every event without stray lines: most events have none, so this saves an array each.
 const NO_STRAY_LINES: readonly string[] = Object.freeze([]);
 
+/** Limits of one decoder. */
+export interface SseDecoderOptions {
+  /**
+   * The longest `raw` one block may have, in UTF-16 code units (the unit of the text it is fed);
+   * unlimited when absent. Every code unit is at least one UTF-8 byte, so a byte limit passed here
+   * refuses no block within it in bytes, while what is held stays under about that many characters.
+   */
+  readonly maxEventLength?: number;
+}
+
+/** Why a decoder stopped: one block grew longer than `limit` (`length` is how long it was seen to be). */
+export interface SseDecodeError {
+  readonly reason: "event_too_large";
+  readonly length: number;
+  readonly limit: number;
+}
+
 /**
  * Incremental SSE parser over decoded text (WHATWG "event stream interpretation"): splits the
  * stream into blocks and parses their fields, keeping each block's exact source text in `raw`.
+ *
+ * A block longer than `maxEventLength` stops the decoder for good (`error` says why): the blocks
+ * before it are returned, nothing from it or after it is, and nothing more is buffered. An upstream
+ * that never ends an event therefore costs bounded memory. Whether a block is refused does not
+ * depend on how the text was cut into pushes: the partial block is measured after every push and
+ * the whole one when it ends, and it is never shorter than any part of it.
  */
 export class SseDecoder {
   /** Raw text of the unfinished block that earlier pushes delivered. */
   private rawCarry: string[] = [];
+  /** Total length of `rawCarry`, checked against the limit after every push. */
+  private rawCarryLength = 0;
+  private readonly maxEventLength: number;
+  /** Set once a block exceeded the limit; the decoder then returns nothing more. */
+  private failure: SseDecodeError | undefined;
   /** Content (no terminator) of the unfinished line that earlier pushes delivered; never holds "". */
   private lineCarry: string[] = [];
   /** The last push ended in a CR: the line is over, but an LF in the next push still belongs to it. */
@@ -30,11 +58,20 @@ export class SseDecoder {
   /** Line style of the previous block, for a final block whose only line never got a terminator. */
   private lastNewline: Newline = "\n";
 
+  constructor(options: SseDecoderOptions = {}) {
+    this.maxEventLength = options.maxEventLength ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Why decoding stopped (a block over `maxEventLength`), or undefined while it goes on. */
+  get error(): SseDecodeError | undefined {
+    return this.failure;
+  }
+
   /** Feeds the next piece of text; returns every block completed by it, in order. */
   push(text: string): SseEvent[] {
     const out: SseEvent[] = [];
     const len = text.length;
-    if (len === 0) return out;
+    if (len === 0 || this.failure !== undefined) return out;
     // Start of the current line and of the current block's raw text, both within `text`.
     let pos = 0;
     let blockStart = 0;
@@ -44,7 +81,7 @@ export class SseDecoder {
       const crlf = text.charCodeAt(0) === LF;
       pos = crlf ? 1 : 0;
       if (this.completeLine(this.takeLine(""), crlf ? "\r\n" : "\r")) {
-        out.push(this.dispatch(text.slice(0, pos), true));
+        if (!this.emit(out, this.dispatch(text.slice(0, pos), true))) return out;
         blockStart = pos;
       }
     }
@@ -81,28 +118,54 @@ export class SseDecoder {
       const content = this.takeLine(text.slice(pos, end));
       pos = end + newline.length;
       if (this.completeLine(content, newline)) {
-        out.push(this.dispatch(text.slice(blockStart, pos), true));
+        if (!this.emit(out, this.dispatch(text.slice(blockStart, pos), true))) return out;
         blockStart = pos;
       }
     }
 
     if (pos < len) this.lineCarry.push(text.slice(pos));
-    if (blockStart < len) this.rawCarry.push(text.slice(blockStart));
+    if (blockStart < len) {
+      this.rawCarry.push(text.slice(blockStart));
+      this.rawCarryLength += len - blockStart;
+      if (this.rawCarryLength > this.maxEventLength) this.fail(this.rawCarryLength);
+    }
     return out;
   }
 
   /** Signals end of input; returns the last block if one is open (`terminated: false` if it had lines). */
   end(): SseEvent[] {
     const out: SseEvent[] = [];
+    if (this.failure !== undefined) return out;
     if (this.pendingCr) {
       this.pendingCr = false;
-      if (this.completeLine(this.takeLine(""), "\r")) out.push(this.dispatch("", true));
+      if (this.completeLine(this.takeLine(""), "\r") && !this.emit(out, this.dispatch("", true))) return out;
     }
     // A last line without any terminator still counts as a line of the final block.
     if (this.lineCarry.length > 0) this.parseLine(this.takeLine(""));
     // Only blank lines pending (no fields): nothing was cut off, so the block counts as terminated.
-    if (this.rawCarry.length > 0) out.push(this.dispatch("", !this.hasLines));
+    if (this.rawCarry.length > 0) this.emit(out, this.dispatch("", !this.hasLines));
     return out;
+  }
+
+  /** Adds a completed block to `out` unless it is over the limit, which stops the decoder (false). */
+  private emit(out: SseEvent[], event: SseEvent): boolean {
+    if (event.raw.length <= this.maxEventLength) {
+      out.push(event);
+      return true;
+    }
+    this.fail(event.raw.length);
+    return false;
+  }
+
+  /** Stops for good and lets go of everything buffered: the rest of the input is never looked at. */
+  private fail(length: number): void {
+    this.failure = { reason: "event_too_large", length, limit: this.maxEventLength };
+    this.rawCarry = [];
+    this.rawCarryLength = 0;
+    this.lineCarry = [];
+    this.dataLines = [];
+    this.strayLines = [];
+    this.pendingCr = false;
   }
 
   /**
@@ -176,6 +239,7 @@ export class SseDecoder {
       this.rawCarry.push(rawTail);
       raw = this.rawCarry.join("");
       this.rawCarry = [];
+      this.rawCarryLength = 0;
     }
     const newline = this.newline ?? this.lastNewline;
     const event: SseEvent = {

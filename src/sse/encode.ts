@@ -7,27 +7,21 @@ export interface EventFields {
   readonly id?: string;
 }
 
-// TextEncoder is stateless (UTF-8 only), so one instance serves every stream.
-const TEXT_ENCODER = new TextEncoder();
-
 // Any SSE line terminator: a value containing one would start a new line (a new field) on the wire.
 const LINE_BREAK = /\r\n|\r|\n/;
 
-/** UTF-8 bytes of `text`, using one shared TextEncoder. */
-export function encodeText(text: string): Uint8Array {
-  return TEXT_ENCODER.encode(text);
-}
+// One or more comment lines and the blank line, all LF or all CRLF.
+const COMMENT_BLOCK = /^(?:(?::[^\r\n]*\n)+\n|(?::[^\r\n]*\r\n)+\r\n)$/;
+
+// Shared by every event the gateway writes: they have no stray lines.
+const NO_STRAY_LINES: readonly string[] = Object.freeze([]);
 
 /**
  * A complete SSE block (`event:`, one `data:` line per line of `data`, `id:`, blank line).
  * Throws RangeError if `event` or `id` contains a line break, which would inject extra fields.
  */
 export function formatEvent(fields: EventFields, newline: "\n" | "\r\n" = "\n"): string {
-  let block = "";
-  if (fields.event !== undefined) block += `event: ${singleLine("event", fields.event)}${newline}`;
-  for (const line of fields.data.split(LINE_BREAK)) block += dataLine(line, newline);
-  if (fields.id !== undefined) block += `id: ${checkedId(fields.id)}${newline}`;
-  return block + newline;
+  return writeBlock(fields, linesOf(fields.data), newline);
 }
 
 /**
@@ -49,10 +43,54 @@ export function withId(ev: SseEvent, id: string): string {
   return raw.slice(0, cut) + line + raw.slice(cut);
 }
 
-/** An SSE comment block (`: text`, blank line): a keep-alive that clients ignore. */
-export function comment(text: string, newline: "\n" | "\r\n" = "\n"): string {
+/**
+ * The event the gateway writes itself (an in-band error, a guardrail ending): `raw` is exactly
+ * `formatEvent(fields, newline)` and the other fields are what SseDecoder reads back from it, so the
+ * pipeline can carry the event without decoding text it has just written.
+ */
+export function sseEvent(fields: EventFields, newline: "\n" | "\r\n" = "\n"): SseEvent {
+  const lines = linesOf(fields.data);
+  return {
+    raw: writeBlock(fields, lines, newline),
+    event: fields.event,
+    // A reader joins the data lines with LF, whatever terminated them in `fields.data`.
+    data: lines.length === 1 ? fields.data : lines.join("\n"),
+    hasData: true,
+    id: fields.id,
+    strayLines: NO_STRAY_LINES,
+    newline,
+    terminated: true,
+  };
+}
+
+/**
+ * A comment block the gateway wrote (`: ...` lines, then the blank line: the timings comment) as an
+ * event: it dispatches nothing, so every parsed field is empty. Throws RangeError for any other text.
+ */
+export function commentEvent(raw: string): SseEvent {
+  if (!COMMENT_BLOCK.test(raw)) throw new RangeError("not one SSE comment block");
+  return {
+    raw,
+    event: undefined,
+    data: "",
+    hasData: false,
+    id: undefined,
+    strayLines: NO_STRAY_LINES,
+    newline: raw.endsWith("\r\n") ? "\r\n" : "\n",
+    terminated: true,
+  };
+}
+
+/** The lines of a data value; most values (every JSON payload) are one, found without a split. */
+function linesOf(data: string): readonly string[] {
+  return LINE_BREAK.test(data) ? data.split(LINE_BREAK) : [data];
+}
+
+function writeBlock(fields: EventFields, lines: readonly string[], newline: string): string {
   let block = "";
-  for (const line of text.split(LINE_BREAK)) block += line === "" ? `:${newline}` : `: ${line}${newline}`;
+  if (fields.event !== undefined) block += `event: ${singleLine("event", fields.event)}${newline}`;
+  for (const line of lines) block += dataLine(line, newline);
+  if (fields.id !== undefined) block += `id: ${checkedId(fields.id)}${newline}`;
   return block + newline;
 }
 

@@ -1,5 +1,6 @@
-export { SseDecodeStream } from "./decode-stream.ts";
+export { SseByteDecoder } from "./byte-decoder.ts";
+export type { SseDecodeError, SseDecoderOptions } from "./decoder.ts";
 export { SseDecoder } from "./decoder.ts";
 export type { EventFields } from "./encode.ts";
-export { comment, encodeText, formatEvent, withId } from "./encode.ts";
+export { commentEvent, formatEvent, sseEvent, withId } from "./encode.ts";
 export type { SseEvent } from "./types.ts";

@@ -128,10 +128,13 @@ export interface WireFormat {
    * `inspect(ev).parts`), re-encoded in this format. Only called for events whose text changed.
    */
   rewrite(ev: SseEvent, texts: readonly string[]): SseEvent;
-  /** SSE frames (complete, blank-line terminated) that end a stream with an error the client's SDK raises. */
-  errorFrames(err: InBandError): string;
-  /** SSE frames that end a stream stopped by the guardrail, in this format's own terms (content filter). */
-  blockedFrames(rule: string): string;
+  /**
+   * The events (complete, blank-line terminated) that end a stream with an error the client's SDK
+   * raises. Built from their fields (`sseEvent`), so the pipeline carries them without decoding them.
+   */
+  errorEvents(err: InBandError): SseEvent[];
+  /** The events that end a stream stopped by the guardrail, in this format's own terms (content filter). */
+  blockedEvents(rule: string): SseEvent[];
   /**
    * Every text slot of a non-streaming JSON answer in this format (what a client shows or runs: content,
    * reasoning, tool-call arguments...), in document order, each setter writing into `answer`; undefined

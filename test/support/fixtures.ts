@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { SseDecodeStream } from "../../src/sse/decode-stream.ts";
+import { SseByteDecoder } from "../../src/sse/byte-decoder.ts";
 import type { SseEvent } from "../../src/sse/types.ts";
 
 /** Root of the recorded upstream streams; CI runs from the project root with `shared/` beside it. */
@@ -58,28 +58,22 @@ export function oneByteChunks(bytes: Uint8Array): Uint8Array[] {
   return pieces;
 }
 
-/** Runs the chunks, one read each, through the real SseDecodeStream and collects every event. */
-export async function decodeAll(chunks: readonly Uint8Array[]): Promise<SseEvent[]> {
-  // One chunk per pull: queueing every chunk up front makes Node's stream queue slow down badly
-  // for the ~200k one-byte chunks of the biggest fixture.
-  let next = 0;
-  const source = new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        const chunk = chunks[next++];
-        if (chunk === undefined) controller.close();
-        else controller.enqueue(chunk);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+/**
+ * Runs the chunks, one read each, through the pipeline's own bytes-to-events decoder (SseByteDecoder,
+ * what the source runs on every upstream body) and collects every event. A promise, as it was when a
+ * stream did the decoding: callers stay as they are.
+ */
+export function decodeAll(chunks: readonly Uint8Array[]): Promise<SseEvent[]> {
+  const decoder = new SseByteDecoder();
   const events: SseEvent[] = [];
-  const reader = source.pipeThrough(new SseDecodeStream()).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return events;
-    events.push(value);
-  }
+  for (const chunk of chunks) for (const ev of decoder.push(chunk)) events.push(ev);
+  for (const ev of decoder.end()) events.push(ev);
+  return Promise.resolve(events);
+}
+
+/** The text `events` put on the wire, in order: what a client of the gateway reads. */
+export function wire(events: readonly SseEvent[]): string {
+  return events.map((ev) => ev.raw).join("");
 }
 
 /** UTF-8 text of the bytes with a leading BOM dropped, i.e. what the decoder's `raw` strings must add up to. */

@@ -1,5 +1,5 @@
 import { ERROR_CODE, type ErrorCode } from "../../protocol.ts";
-import { formatEvent } from "../../sse/encode.ts";
+import { formatEvent, sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { wholeJsonEvent } from "../whole-event.ts";
@@ -25,11 +25,11 @@ function channel(index: number, kind: string): string {
 }
 
 /**
- * One complete SSE block with a JSON payload, in Anthropic's own LF framing. JSON.stringify never
+ * One complete SSE event with a JSON payload, in Anthropic's own LF framing. JSON.stringify never
  * emits a raw line break, so the payload is always one `data:` line.
  */
-function frame(event: string, payload: unknown): string {
-  return formatEvent({ event, data: JSON.stringify(payload) });
+function frame(event: string, payload: unknown): SseEvent {
+  return sseEvent({ event, data: JSON.stringify(payload) });
 }
 
 /**
@@ -64,6 +64,7 @@ function anthropicErrorType(code: ErrorCode): string {
     case ERROR_CODE.upstreamError:
     case ERROR_CODE.upstreamUnreachable:
     case ERROR_CODE.upstreamInterrupted:
+    case ERROR_CODE.upstreamEventTooLarge:
     case ERROR_CODE.streamLost:
     case ERROR_CODE.internal:
       return "api_error";
@@ -180,11 +181,13 @@ function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
 }
 
 /** An in-band error exactly as Anthropic sends one mid-stream; the Anthropic SDK raises `APIError` on it. */
-function errorFrames(err: InBandError): string {
-  return frame(ANTHROPIC_EVENT.error, {
-    type: "error",
-    error: { type: anthropicErrorType(err.code), message: err.message },
-  });
+function errorEvents(err: InBandError): SseEvent[] {
+  return [
+    frame(ANTHROPIC_EVENT.error, {
+      type: "error",
+      error: { type: anthropicErrorType(err.code), message: err.message },
+    }),
+  ];
 }
 
 /**
@@ -194,9 +197,9 @@ function errorFrames(err: InBandError): string {
  * miss) and names the rule; `message_stop` closes the message for parsers that read past the error.
  * `usage.output_tokens` is required by the SDK's accumulator but unknown here, hence 0.
  */
-function blockedFrames(rule: string): string {
+function blockedEvents(rule: string): SseEvent[] {
   const message = `response blocked by guardrail rule "${rule}"`;
-  return (
+  return [
     frame(ANTHROPIC_EVENT.messageDelta, {
       type: "message_delta",
       delta: {
@@ -205,13 +208,13 @@ function blockedFrames(rule: string): string {
         stop_details: { type: "refusal", category: null, explanation: message },
       },
       usage: { output_tokens: 0 },
-    }) +
+    }),
     frame(ANTHROPIC_EVENT.error, {
       type: "error",
       error: { type: anthropicErrorType(ERROR_CODE.guardrailBlocked), message },
-    }) +
-    frame(ANTHROPIC_EVENT.messageStop, { type: "message_stop" })
-  );
+    }),
+    frame(ANTHROPIC_EVENT.messageStop, { type: "message_stop" }),
+  ];
 }
 
 /** Native passthrough of the Anthropic Messages stream (`/v1/messages` with `stream: true`). */
@@ -221,8 +224,8 @@ export const anthropicFormat: WireFormat = {
   inspect,
   isWhole: wholeJsonEvent(),
   rewrite,
-  errorFrames,
-  blockedFrames,
+  errorEvents,
+  blockedEvents,
   answerTexts: anthropicAnswerTexts,
   blockedAnswer: anthropicBlockedAnswer,
 };

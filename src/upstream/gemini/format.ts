@@ -1,5 +1,6 @@
 import { errorBody } from "../../errors.ts";
 import { ERROR_CODE, type ErrorCode } from "../../protocol.ts";
+import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
@@ -113,6 +114,7 @@ export function geminiErrorStatus(code: ErrorCode): number {
     case ERROR_CODE.internal:
       return 500;
     case ERROR_CODE.upstreamError:
+    case ERROR_CODE.upstreamEventTooLarge:
       return 502;
     case ERROR_CODE.upstreamInterrupted:
     case ERROR_CODE.upstreamUnreachable:
@@ -133,16 +135,13 @@ export function geminiErrorStatus(code: ErrorCode): number {
   }
 }
 
-/** Gemini frames use CRLF, as the API itself writes them. */
-const NL = "\r\n";
-
-/** A data-only block in Gemini's framing. */
-function dataBlock(value: unknown): string {
-  return `data: ${JSON.stringify(value)}${NL}${NL}`;
+/** A data-only event in Gemini's framing: CRLF, as the API itself writes its streams. */
+function dataEvent(value: unknown): SseEvent {
+  return sseEvent({ data: JSON.stringify(value) }, "\r\n");
 }
 
-function errorFrames(err: InBandError): string {
-  return dataBlock(errorBody("gemini", geminiErrorStatus(err.code), err.code, err.message));
+function errorEvents(err: InBandError): SseEvent[] {
+  return [dataEvent(errorBody("gemini", geminiErrorStatus(err.code), err.code, err.message))];
 }
 
 /**
@@ -150,7 +149,7 @@ function errorFrames(err: InBandError): string {
  * rule is named in `finishMessage`, the field Gemini uses to explain a finish. No sentinel follows,
  * because Gemini has none.
  */
-function blockedFrames(rule: string): string {
+function blockedEvents(rule: string): SseEvent[] {
   const chunk = {
     candidates: [
       {
@@ -161,7 +160,7 @@ function blockedFrames(rule: string): string {
       },
     ],
   };
-  return dataBlock(chunk);
+  return [dataEvent(chunk)];
 }
 
 /** Gemini `streamGenerateContent?alt=sse` streams: `data:`-only, CRLF, no end sentinel. */
@@ -171,8 +170,8 @@ export const geminiFormat: WireFormat = {
   inspect,
   isWhole: wholeJsonEvent(),
   rewrite,
-  errorFrames,
-  blockedFrames,
+  errorEvents,
+  blockedEvents,
   answerTexts: geminiAnswerTexts,
   blockedAnswer: geminiBlockedAnswer,
 };

@@ -1,3 +1,4 @@
+import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
@@ -39,12 +40,20 @@ function visitText(
 function inspect(ev: SseEvent): EventInfo {
   if (!ev.hasData) return NOTHING;
   if (ev.data === "[DONE]") return COMPLETE;
-  const chunk = tryParse(ev.data);
+  return inspectChunk(tryParse(ev.data), ev.event === "error");
+}
+
+/**
+ * What `inspect` reads out of an event whose data is `chunk`, from the parsed value itself: a
+ * translation that builds chunk objects hands this on with the event it writes, so the chunk it has
+ * just serialized is never parsed again. `errorEvent` is true for an `event: error` block.
+ */
+export function inspectChunk(chunk: unknown, errorEvent = false): EventInfo {
   if (!isObject(chunk)) return NOTHING;
   // OpenAI-compatible servers report failures on a 200 either as `event: error` (Groq) or as a chunk
   // with a top-level `error` (OpenRouter); the OpenAI SDK raises on both, so the client sees them.
   const error = chunk.error;
-  if (ev.event === "error" || error !== undefined) {
+  if (errorEvent || error !== undefined) {
     const message = isObject(error) ? str(error, "message") : typeof error === "string" ? error : undefined;
     return { parts: [], signal: "error", errorMessage: message ?? "upstream error" };
   }
@@ -71,12 +80,13 @@ function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
 }
 
 /** The in-band error the OpenAI SDK raises: a data chunk with a top-level `error` object. */
-function errorFrames(err: InBandError): string {
+function errorEvents(err: InBandError): SseEvent[] {
   const body = { error: { message: err.message, type: "server_error", param: null, code: err.code } };
-  return `data: ${JSON.stringify(body)}\n\n`;
+  return [sseEvent({ data: JSON.stringify(body) })];
 }
 
-function blockedFrames(rule: string): string {
+/** A last chunk with `finish_reason: "content_filter"` naming the rule, then `[DONE]`. */
+function blockedEvents(rule: string): SseEvent[] {
   const chunk = {
     id: "chatcmpl-guardrail",
     object: "chat.completion.chunk",
@@ -85,7 +95,7 @@ function blockedFrames(rule: string): string {
     choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }],
     guardrail: { rule },
   };
-  return `data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`;
+  return [sseEvent({ data: JSON.stringify(chunk) }), sseEvent({ data: "[DONE]" })];
 }
 
 /** OpenAI Chat Completions streams (and every OpenAI-compatible server, Workers AI's OpenAI mode). */
@@ -95,8 +105,8 @@ export const openAiChatFormat: WireFormat = {
   inspect,
   isWhole: wholeJsonEvent(["[DONE]"]),
   rewrite,
-  errorFrames,
-  blockedFrames,
+  errorEvents,
+  blockedEvents,
   answerTexts: chatAnswerTexts,
   blockedAnswer: chatBlockedAnswer,
 };

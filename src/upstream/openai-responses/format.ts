@@ -1,3 +1,4 @@
+import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
@@ -135,13 +136,13 @@ function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
 }
 
 /** The Responses API's own `error` event (what OpenAI sends on a 200 when a response fails). */
-function errorFrames(err: InBandError): string {
+function errorEvents(err: InBandError): SseEvent[] {
   const body = { type: "error", code: err.code, message: err.message, param: null };
-  return `event: error\ndata: ${JSON.stringify(body)}\n\n`;
+  return [sseEvent({ event: "error", data: JSON.stringify(body) })];
 }
 
 /** A guardrail stop ends the response as `incomplete` with reason `content_filter`, as OpenAI does. */
-function blockedFrames(rule: string): string {
+function blockedEvents(rule: string): SseEvent[] {
   const body = {
     type: "response.incomplete",
     response: {
@@ -151,7 +152,7 @@ function blockedFrames(rule: string): string {
       guardrail: { rule },
     },
   };
-  return `event: response.incomplete\ndata: ${JSON.stringify(body)}\n\n`;
+  return [sseEvent({ event: "response.incomplete", data: JSON.stringify(body) })];
 }
 
 /** OpenAI Responses API streams (`event: response.*`, no `[DONE]`). */
@@ -161,8 +162,8 @@ export const openAiResponsesFormat: WireFormat = {
   inspect,
   isWhole: wholeJsonEvent(),
   rewrite,
-  errorFrames,
-  blockedFrames,
+  errorEvents,
+  blockedEvents,
   answerTexts: responsesAnswerTexts,
   blockedAnswer: responsesBlockedAnswer,
 };

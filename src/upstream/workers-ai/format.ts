@@ -1,3 +1,4 @@
+import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { isObject, tryParse } from "../json.ts";
@@ -38,17 +39,17 @@ function rewrite(ev: SseEvent, texts: readonly string[]): SseEvent {
  * OpenAI's in-band error chunk: Workers AI clients are OpenAI-style stream readers, and a top-level
  * `error` is what they raise on.
  */
-function errorFrames(err: InBandError): string {
-  return openAiChatFormat.errorFrames(err);
+function errorEvents(err: InBandError): SseEvent[] {
+  return openAiChatFormat.errorEvents(err);
 }
 
 /**
  * A last native chunk with `finish_reason: "content_filter"` (the value Workers AI readers such as
  * workers-ai-provider map to a content filter), naming the rule, then the usual `[DONE]`.
  */
-function blockedFrames(rule: string): string {
+function blockedEvents(rule: string): SseEvent[] {
   const chunk = { response: "", finish_reason: "content_filter", guardrail: { rule } };
-  return `data: ${JSON.stringify(chunk)}\n\ndata: ${DONE}\n\n`;
+  return [sseEvent({ data: JSON.stringify(chunk) }), sseEvent({ data: DONE })];
 }
 
 /** Workers AI `env.AI.run(model, {stream: true})` output: `data: {"response":…}` … `data: [DONE]`. */
@@ -58,8 +59,8 @@ export const workersAiFormat: WireFormat = {
   inspect,
   isWhole: wholeJsonEvent([DONE]),
   rewrite,
-  errorFrames,
-  blockedFrames,
+  errorEvents,
+  blockedEvents,
   answerTexts: workersAiAnswerTexts,
   blockedAnswer: workersAiBlockedAnswer,
 };

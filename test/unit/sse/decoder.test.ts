@@ -334,3 +334,83 @@ describe("SseDecoder properties", () => {
     );
   });
 });
+
+describe("SseDecoder maximum event size", () => {
+  /** Every event `pieces` give under `limit`, and the decoder (for its error). */
+  function limited(limit: number, ...pieces: string[]): { events: SseEvent[]; decoder: SseDecoder } {
+    const decoder = new SseDecoder({ maxEventLength: limit });
+    const events = pieces.flatMap((piece) => decoder.push(piece));
+    return { events: [...events, ...decoder.end()], decoder };
+  }
+
+  it("passes an event exactly at the limit and refuses one a character longer", () => {
+    const at = "data: 1234\n\n"; // 12 characters
+    expect(limited(12, at).events.map((ev) => ev.raw)).toEqual([at]);
+    const { events, decoder } = limited(11, at);
+    expect(events).toEqual([]);
+    expect(decoder.error).toEqual({ reason: "event_too_large", length: 12, limit: 11 });
+  });
+
+  it("stops as soon as an event that never ends is over the limit, before it is complete", () => {
+    const decoder = new SseDecoder({ maxEventLength: 100 });
+    expect(decoder.push("data: ok\n\ndata: ")).toHaveLength(1);
+    for (let i = 0; i < 10; i++) decoder.push("x".repeat(9));
+    expect(decoder.error).toBeUndefined();
+    // 6 characters of "data: " and 90 of x's: one more push of 9 goes over 100.
+    expect(decoder.push("x".repeat(9))).toEqual([]);
+    expect(decoder.error).toEqual({ reason: "event_too_large", length: 105, limit: 100 });
+  });
+
+  it("returns nothing more once stopped: not the rest of the event, not later events, not at the end", () => {
+    const decoder = new SseDecoder({ maxEventLength: 20 });
+    expect(decoder.push(`data: ${"y".repeat(30)}`)).toEqual([]);
+    expect(decoder.push("\n\ndata: small\n\n")).toEqual([]);
+    expect(decoder.end()).toEqual([]);
+    expect(decoder.error?.reason).toBe("event_too_large");
+  });
+
+  it("returns the events before a too-long one that a single push completes, and none after it", () => {
+    const { events, decoder } = limited(20, `data: a\n\ndata: ${"z".repeat(30)}\n\ndata: b\n\n`);
+    expect(events.map((ev) => ev.data)).toEqual(["a"]);
+    expect(decoder.error?.length).toBe(38);
+  });
+
+  it("returns an unterminated final event within the limit at the end, and refuses a longer one", () => {
+    expect(limited(10, "data: ", "z".repeat(4)).events.map((ev) => ev.data)).toEqual(["zzzz"]);
+    const { events, decoder } = limited(9, "data: ", "z".repeat(4));
+    expect(events).toEqual([]);
+    expect(decoder.error?.length).toBe(10);
+  });
+
+  it("refuses the same events whatever the chunking", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("data: ", "x", "xxxxxxx", "\n", "\r\n", "\r", ": c", "event: e"), {
+          maxLength: 40,
+        }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 40 }),
+        (parts, cuts, limit) => {
+          const text = parts.join("");
+          const whole = limited(limit, text);
+          const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+          const pieces: string[] = [];
+          let from = 0;
+          for (const cut of at) {
+            pieces.push(text.slice(from, cut));
+            from = cut;
+          }
+          pieces.push(text.slice(from));
+          const split = limited(limit, ...pieces);
+          expect(split.events).toEqual(whole.events);
+          expect(split.decoder.error === undefined).toBe(whole.decoder.error === undefined);
+          // Without a limit the same input gives the same events, every one of them within the limit.
+          const all = decode(text);
+          const within = all.findIndex((ev) => ev.raw.length > limit);
+          expect(whole.events).toEqual(within === -1 ? all : all.slice(0, within));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

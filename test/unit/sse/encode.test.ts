@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
-import { comment, encodeText, formatEvent, withId } from "../../../src/sse/encode.ts";
+import { commentEvent, formatEvent, sseEvent, withId } from "../../../src/sse/encode.ts";
 import type { SseEvent } from "../../../src/sse/types.ts";
 import { decodeAll, fixtureNames, readFixture } from "../../support/fixtures.ts";
 
@@ -113,25 +114,46 @@ describe("withId", () => {
   });
 });
 
-describe("comment", () => {
-  it("writes a comment block that decodes to no data, no fields and no stray lines", () => {
-    expect(comment("keep-alive")).toBe(": keep-alive\n\n");
-    expect(decodeOne(comment("keep-alive"))).toMatchObject({
-      hasData: false,
-      event: undefined,
-      strayLines: [],
+describe("sseEvent", () => {
+  it("is formatEvent's text with exactly the fields the decoder reads back from it", () => {
+    const line = fc.stringMatching(/^[^\r\n\0]*$/);
+    fc.assert(
+      fc.property(
+        fc.record({ event: line, data: fc.string(), id: line }, { requiredKeys: ["data"] }),
+        fc.constantFrom("\n" as const, "\r\n" as const),
+        (fields, newline) => {
+          const ev = sseEvent(fields, newline);
+          expect(ev.raw).toBe(formatEvent(fields, newline));
+          expect(ev).toEqual(decodeOne(ev.raw));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("joins the lines of multi-line data with LF, as a reader does", () => {
+    expect(sseEvent({ data: "a\r\nb\rc" })).toMatchObject({
+      raw: "data: a\ndata: b\ndata: c\n\n",
+      data: "a\nb\nc",
     });
   });
 
-  it("prefixes every line of a multi-line comment", () => {
-    const block = comment("a\nb\r\n", "\r\n");
-    expect(block).toBe(": a\r\n: b\r\n:\r\n\r\n");
-    expect(decodeOne(block)).toMatchObject({ hasData: false, strayLines: [], newline: "\r\n" });
+  it("refuses an event name or id that would inject a line, as formatEvent does", () => {
+    expect(() => sseEvent({ event: "a\ndata: evil", data: "x" })).toThrow(RangeError);
+    expect(() => sseEvent({ data: "x", id: "1\0" })).toThrow(RangeError);
   });
 });
 
-describe("encodeText", () => {
-  it("encodes UTF-8", () => {
-    expect([...encodeText("é😀")]).toEqual([0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80]);
+describe("commentEvent", () => {
+  it("carries a comment block with the fields the decoder reads from it", () => {
+    for (const raw of [": timings {}\n\n", ": a\n: b\n\n", ":\r\n\r\n", ': timings {"x":1}\r\n\r\n']) {
+      expect(commentEvent(raw)).toEqual(decodeOne(raw));
+    }
+  });
+
+  it("refuses text that is not exactly one comment block", () => {
+    for (const raw of ["data: x\n\n", ": a\n", ": a\n\n: b\n\n", ": a\r\n\n", ": a\rb\n\n", ""]) {
+      expect(() => commentEvent(raw), JSON.stringify(raw)).toThrow(RangeError);
+    }
   });
 });

@@ -42,7 +42,7 @@ function sameEventAt(ev: SseEvent, expected: SseEvent[], i: number): boolean {
   return other !== undefined && sameEvent(ev, other);
 }
 
-describe("SseDecodeStream on every recorded upstream stream", () => {
+describe("SseByteDecoder on every recorded upstream stream", () => {
   it("finds the fixtures", () => {
     expect(names.length).toBeGreaterThanOrEqual(25);
   });

@@ -1,7 +1,7 @@
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { anthropicFormat } from "../../../../src/upstream/anthropic/index.ts";
-import { decodeAll, readFixture } from "../../../support/fixtures.ts";
+import { decodeAll, readFixture, wire } from "../../../support/fixtures.ts";
 import { ANTHROPIC_FIXTURES, decodeText, expectedSummary } from "./helpers.ts";
 
 /** Events whose payload can carry text, usage, a finish reason or an error: the only ones worth parsing. */
@@ -163,12 +163,14 @@ describe("anthropicFormat.rewrite", () => {
   });
 });
 
-describe("anthropicFormat.errorFrames", () => {
+describe("anthropicFormat.errorEvents", () => {
   it("writes an Anthropic error event that parses back to the right JSON", () => {
-    const frames = anthropicFormat.errorFrames({
-      code: "upstream_interrupted",
-      message: "upstream went away",
-    });
+    const frames = wire(
+      anthropicFormat.errorEvents({
+        code: "upstream_interrupted",
+        message: "upstream went away",
+      }),
+    );
     expect(frames.endsWith("\n\n")).toBe(true);
     const events = decodeText(frames);
     expect(events).toHaveLength(1);
@@ -187,13 +189,14 @@ describe("anthropicFormat.errorFrames", () => {
     ["guardrail_blocked", "invalid_request_error"],
     ["internal_error", "api_error"],
   ] as const)("types code %s as %s", (code, type) => {
-    const [ev] = decodeText(anthropicFormat.errorFrames({ code, message: "m" }));
+    const [ev] = decodeText(wire(anthropicFormat.errorEvents({ code, message: "m" })));
     expect(JSON.parse(ev?.data ?? "").error.type).toBe(type);
   });
 
   it("makes the real Anthropic SDK raise an APIError with the message", async () => {
     const { events, error } = await throughSdk(
-      MESSAGE_START + anthropicFormat.errorFrames({ code: "upstream_error", message: "provider fell over" }),
+      MESSAGE_START +
+        wire(anthropicFormat.errorEvents({ code: "upstream_error", message: "provider fell over" })),
     );
     expect(events).toHaveLength(1);
     expect(error).toBeInstanceOf(APIError);
@@ -201,9 +204,9 @@ describe("anthropicFormat.errorFrames", () => {
   });
 });
 
-describe("anthropicFormat.blockedFrames", () => {
+describe("anthropicFormat.blockedEvents", () => {
   it("ends with a refusal message_delta, an error naming the rule, then message_stop", () => {
-    const events = decodeText(anthropicFormat.blockedFrames("pii-ssn"));
+    const events = decodeText(wire(anthropicFormat.blockedEvents("pii-ssn")));
     expect(events.map((e) => e.event)).toEqual(["message_delta", "error", "message_stop"]);
     const [delta, error, stop] = events.map((e) => JSON.parse(e.data));
     expect(delta.delta.stop_reason).toBe("refusal");
@@ -219,7 +222,9 @@ describe("anthropicFormat.blockedFrames", () => {
   });
 
   it("makes the real Anthropic SDK see the refusal and then raise naming the rule", async () => {
-    const { events, error } = await throughSdk(MESSAGE_START + anthropicFormat.blockedFrames("no-secrets"));
+    const { events, error } = await throughSdk(
+      MESSAGE_START + wire(anthropicFormat.blockedEvents("no-secrets")),
+    );
     expect(events).toHaveLength(2);
     expect(events[1]).toMatchObject({ type: "message_delta", delta: { stop_reason: "refusal" } });
     expect(error).toBeInstanceOf(APIError);

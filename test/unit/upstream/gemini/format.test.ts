@@ -7,7 +7,7 @@ import {
   geminiErrorStatus,
   geminiFormat,
 } from "../../../../src/upstream/gemini/index.ts";
-import { decodeAll, decodedText, readFixture } from "../../../support/fixtures.ts";
+import { decodeAll, decodedText, readFixture, wire } from "../../../support/fixtures.ts";
 import { collect, expectedSummary, GEMINI_FIXTURES, identity, translate } from "./helpers.ts";
 
 function decodeText(text: string): SseEvent[] {
@@ -153,9 +153,11 @@ describe("geminiFormat.rewrite", () => {
   });
 });
 
-describe("geminiFormat.errorFrames", () => {
+describe("geminiFormat.errorEvents", () => {
   it("writes Google's error object with an HTTP code and canonical status", () => {
-    const frames = geminiFormat.errorFrames({ code: "upstream_interrupted", message: "upstream went away" });
+    const frames = wire(
+      geminiFormat.errorEvents({ code: "upstream_interrupted", message: "upstream went away" }),
+    );
     expect(frames.endsWith("\r\n\r\n")).toBe(true);
     const [ev] = decodeText(frames);
     expect(JSON.parse(ev?.data ?? "")).toEqual({
@@ -171,13 +173,15 @@ describe("geminiFormat.errorFrames", () => {
     ["guardrail_blocked", 400, "INVALID_ARGUMENT"],
   ] as const)("maps %s to %i %s", (code, status, name) => {
     expect(geminiErrorStatus(code)).toBe(status);
-    const body = JSON.parse(decodeText(geminiFormat.errorFrames({ code, message: "m" }))[0]?.data ?? "");
+    const body = JSON.parse(
+      decodeText(wire(geminiFormat.errorEvents({ code, message: "m" })))[0]?.data ?? "",
+    );
     expect(body.error).toEqual({ code: status, message: "m", status: name });
   });
 
   it("makes the Google SDK raise an ApiError after the chunks it already received", async () => {
     const head = decodedText(readFixture("gemini/stream-basic-long-crlf.sse")).split("\r\n\r\n").slice(0, 2);
-    const frames = `${head.join("\r\n\r\n")}\r\n\r\n${geminiFormat.errorFrames({ code: "upstream_interrupted", message: "cut" })}`;
+    const frames = `${head.join("\r\n\r\n")}\r\n\r\n${wire(geminiFormat.errorEvents({ code: "upstream_interrupted", message: "cut" }))}`;
     const { chunks, error } = await throughSdk(frames);
     expect(chunks.map((c) => c.text)).toEqual(["Okay", ", let'"]);
     expect(error).toBeInstanceOf(ApiError);
@@ -185,9 +189,9 @@ describe("geminiFormat.errorFrames", () => {
   });
 });
 
-describe("geminiFormat.blockedFrames", () => {
+describe("geminiFormat.blockedEvents", () => {
   it("ends with Gemini's own SAFETY finish, naming the rule, and no sentinel", () => {
-    const frames = geminiFormat.blockedFrames("no-secrets");
+    const frames = wire(geminiFormat.blockedEvents("no-secrets"));
     const evs = decodeText(frames);
     expect(evs).toHaveLength(1);
     const info = geminiFormat.inspect(evs[0] as SseEvent);
@@ -196,7 +200,7 @@ describe("geminiFormat.blockedFrames", () => {
   });
 
   it("reads as a content filter to the Google SDK and to the OpenAI translation", async () => {
-    const frames = `data: {"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"}}]}\r\n\r\n${geminiFormat.blockedFrames("pii")}`;
+    const frames = `data: {"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"}}]}\r\n\r\n${wire(geminiFormat.blockedEvents("pii"))}`;
     const { chunks, error } = await throughSdk(frames);
     expect(error).toBeUndefined();
     const last = chunks[chunks.length - 1];

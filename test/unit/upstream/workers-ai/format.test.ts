@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SseEvent } from "../../../../src/sse/types.ts";
 import { WorkersAiStreamTranslator, workersAiFormat } from "../../../../src/upstream/workers-ai/index.ts";
-import { decodeAll, readFixture } from "../../../support/fixtures.ts";
+import { decodeAll, readFixture, wire } from "../../../support/fixtures.ts";
 import {
   collect,
   decodeText,
@@ -80,9 +80,9 @@ describe("workersAiFormat.rewrite", () => {
   });
 });
 
-describe("workersAiFormat.errorFrames and blockedFrames", () => {
+describe("workersAiFormat.errorEvents and blockedEvents", () => {
   it("writes OpenAI's in-band error chunk, which inspect reads back as an error", () => {
-    const frames = workersAiFormat.errorFrames({ code: "upstream_interrupted", message: "cut" });
+    const frames = wire(workersAiFormat.errorEvents({ code: "upstream_interrupted", message: "cut" }));
     const evs = decodeText(frames);
     expect(evs).toHaveLength(1);
     expect(JSON.parse(evs[0]?.data ?? "")).toEqual({
@@ -96,7 +96,7 @@ describe("workersAiFormat.errorFrames and blockedFrames", () => {
   });
 
   it("ends a blocked stream with a content_filter chunk naming the rule, then [DONE]", () => {
-    const evs = decodeText(workersAiFormat.blockedFrames("no-pii"));
+    const evs = decodeText(wire(workersAiFormat.blockedEvents("no-pii")));
     expect(evs.map((ev) => ev.data)).toEqual([expect.stringContaining('"no-pii"'), "[DONE]"]);
     expect(workersAiFormat.inspect(evs[0] as SseEvent)).toEqual({
       parts: [],

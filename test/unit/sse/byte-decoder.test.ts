@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SseDecodeStream } from "../../../src/sse/decode-stream.ts";
+import { SseByteDecoder } from "../../../src/sse/byte-decoder.ts";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
 import type { SseEvent } from "../../../src/sse/types.ts";
 import { decodeAll, everyBoundary, oneByteChunks, splitAt } from "../../support/fixtures.ts";
@@ -12,7 +12,7 @@ function withBom(text: string): Uint8Array {
   return new Uint8Array([...BOM, ...utf8(text)]);
 }
 
-describe("SseDecodeStream", () => {
+describe("SseByteDecoder (the source's bytes-to-events step)", () => {
   it("decodes bytes into events", async () => {
     const events = await decodeAll([utf8("event: a\ndata: 1\n\ndata: 2\n\n")]);
     expect(events.map((ev) => [ev.event, ev.data])).toEqual([
@@ -61,33 +61,30 @@ describe("SseDecodeStream", () => {
     expect(events[1]).toMatchObject({ event: "message_stop", terminated: false });
   });
 
-  it("enqueues each event as soon as its blank line is written, without waiting for more input", async () => {
-    const stream = new SseDecodeStream();
-    const writer = stream.writable.getWriter();
-    const reader = stream.readable.getReader();
-    const first = reader.read();
-    await writer.write(utf8("data: one\n\ndata: tw"));
-    expect((await first).value?.data).toBe("one");
-    const second = reader.read();
-    await writer.write(utf8("o\n"));
-    await writer.write(utf8("\n"));
-    expect((await second).value?.data).toBe("two");
-    const end = reader.read();
-    await writer.close();
-    expect((await end).done).toBe(true);
+  it("returns each event from the read that completed it, without waiting for more input", () => {
+    const decoder = new SseByteDecoder();
+    expect(decoder.push(utf8("data: one\n\ndata: tw")).map((ev) => ev.data)).toEqual(["one"]);
+    expect(decoder.push(utf8("o\n"))).toEqual([]);
+    expect(decoder.push(utf8("\n")).map((ev) => ev.data)).toEqual(["two"]);
+    expect(decoder.end()).toEqual([]);
   });
 
-  it("waits for the LF when a read ends between the CR and LF of a CRLF blank line", async () => {
-    const stream = new SseDecodeStream();
-    const writer = stream.writable.getWriter();
-    const reader = stream.readable.getReader();
-    const read = reader.read();
-    await writer.write(utf8("data: a\r\n\r"));
-    const outcome = await Promise.race([read, Promise.resolve("pending" as const)]);
-    expect(outcome).toBe("pending");
-    await writer.write(utf8("\n"));
-    expect((await read).value?.raw).toBe("data: a\r\n\r\n");
-    await writer.close();
+  it("waits for the LF when a read ends between the CR and LF of a CRLF blank line", () => {
+    const decoder = new SseByteDecoder();
+    expect(decoder.push(utf8("data: a\r\n\r"))).toEqual([]);
+    expect(decoder.push(utf8("\n")).map((ev) => ev.raw)).toEqual(["data: a\r\n\r\n"]);
+  });
+
+  it("stops at an event over the limit, counted in characters of the decoded text, however it is read", () => {
+    // 3 characters, 9 bytes: within a limit of 5 in characters although over it in bytes.
+    const bytes = utf8("data: 秋秋秋\n\ndata: 0123456789\n\ndata: after\n\n");
+    for (const chunks of [[bytes], oneByteChunks(bytes), ...everyBoundary(bytes)]) {
+      const decoder = new SseByteDecoder({ maxEventLength: 12 });
+      const events = chunks.flatMap((c) => decoder.push(c));
+      events.push(...decoder.end());
+      expect(events.map((ev) => ev.data)).toEqual(["秋秋秋"]);
+      expect(decoder.error).toEqual({ reason: "event_too_large", length: expect.any(Number), limit: 12 });
+    }
   });
 
   it("gives the same events for random byte chunkings of random text as the text decoder alone", async () => {
