@@ -31,6 +31,9 @@ export default defineConfig({
           ANONYMOUS_MODELS: "*",
           // The open-stream limit is tested end to end; here streams of many tests share one principal.
           MAX_OPEN_STREAMS: "0",
+          // One attempt per request: these suites test what an upstream failure looks like to the client;
+          // retries and fallbacks are tested end to end (test/e2e/fallback.test.ts).
+          RETRY_ATTEMPTS: "1",
           // So are the rate limits (test/e2e/security.test.ts); a suite makes hundreds of requests a
           // minute. "0": no limit, and the rate-limit bindings are never called.
           LOCAL_RATE_LIMIT: "0",

@@ -3,6 +3,7 @@ import type { Principal } from "./auth/principal.ts";
 import { resumeTokenFor } from "./auth/stream-access.ts";
 import { configFor } from "./config.ts";
 import type { Env } from "./env.ts";
+import { CircuitBreakers } from "./exchange/circuit.ts";
 import type { ExchangeContext, StreamHost } from "./exchange/context.ts";
 import { principalSlots } from "./quota/slots.ts";
 
@@ -19,7 +20,13 @@ export function exchangeContext(env: Env): ExchangeContext {
   let ctx = contexts.get(env);
   if (ctx === undefined) {
     const config = configFor(env);
-    ctx = { config, sink: gatewaySink(env), slots: principalSlots(env.PRINCIPALS, config.maxOpenStreams) };
+    const { circuitFailures, circuitCooldownMs } = config.resilience;
+    ctx = {
+      config,
+      sink: gatewaySink(env),
+      slots: principalSlots(env.PRINCIPALS, config.maxOpenStreams),
+      circuits: new CircuitBreakers(circuitFailures, circuitCooldownMs),
+    };
     contexts.set(env, ctx);
   }
   return ctx;

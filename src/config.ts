@@ -9,7 +9,7 @@ import { parseGuardrailConfig } from "./guardrail/config.ts";
 import type { GuardrailConfig } from "./guardrail/types.ts";
 import { demoProvider } from "./upstream/demo/transport.ts";
 import { parseAliases } from "./upstream/models.ts";
-import { buildProviders, type Provider } from "./upstream/providers.ts";
+import { buildProviders } from "./upstream/providers.ts";
 import { workersAiProvider } from "./upstream/workers-ai/transport.ts";
 
 /** The gateway's settings (the shape lives with the exchange that uses them; parsed here). */
@@ -46,19 +46,32 @@ export function parseConfig(env: Env): GatewayConfig {
     firstTokenMs: intVar(env, "DEMO_FIRST_TOKEN_MS", 300, 0, 60_000),
     intervalMs: intVar(env, "DEMO_TOKEN_INTERVAL_MS", 35, 0, 10_000),
   });
+  const providers = buildProviders(env, (name) => secret(env, name), [demo, workersAiProvider(env.AI)]);
   return {
-    providers: buildProviders(env, (name) => secret(env, name), [demo, workersAiProvider(env.AI)]),
-    aliases: parseAliases(env.MODEL_ALIASES),
+    providers,
+    aliases: parseAliases(env.MODEL_ALIASES, providers),
     maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
     resumable: boolVar(env, "RESUMABLE", true),
     streamTtlSeconds: intVar(env, "STREAM_TTL_SECONDS", 3600, 1, 30 * 24 * 3600),
     guardrail: guardrailConfig(env),
     maxOpenStreams: intVar(env, "MAX_OPEN_STREAMS", 20, 0, 10_000),
+    resilience: {
+      retryAttempts: intVar(env, "RETRY_ATTEMPTS", 3, 1, 10),
+      retryBackoffMs: intVar(env, "RETRY_BACKOFF_MS", 250, 0, 10_000),
+      retryAfterMaxMs: intVar(env, "RETRY_AFTER_MAX_MS", 10_000, 0, 120_000),
+      ttftDeadlineMs: intVar(env, "TTFT_DEADLINE_MS", 0, 0, 600_000),
+      circuitFailures: intVar(env, "CIRCUIT_FAILURES", 3, 1, 1000),
+      circuitCooldownMs: intVar(env, "CIRCUIT_COOLDOWN_MS", 30_000, 0, 3_600_000),
+    },
     streamLimits: {
       maxEvents: intVar(env, "STREAM_MAX_EVENTS", 100_000, 1, 10_000_000),
       maxBytes: intVar(env, "STREAM_MAX_BYTES", 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
+    // 8 MiB by default: room for the biggest single events providers send (an inline image or a big
+    // tool result can pass the 2 MB row limit, see docs/storage.md), while an event that never ends is
+    // stopped long before it fills an isolate's 128 MB. At most 64 MiB for the same reason.
+    maxEventBytes: intVar(env, "MAX_EVENT_BYTES", 8 * 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
 }
 

@@ -49,8 +49,17 @@ export interface Env {
   readonly STREAM_TTL_SECONDS?: string;
   readonly STREAM_MAX_EVENTS?: string;
   readonly STREAM_MAX_BYTES?: string;
+  /** The longest single upstream event a stream reads (default 8 MiB); a longer one ends the stream. */
+  readonly MAX_EVENT_BYTES?: string;
   /** Open streams a principal may have at once ("0": no limit). */
   readonly MAX_OPEN_STREAMS?: string;
+  /** Attempts per target, and the backoff, `retry-after` cap, hedging deadline and circuit settings. */
+  readonly RETRY_ATTEMPTS?: string;
+  readonly RETRY_BACKOFF_MS?: string;
+  readonly RETRY_AFTER_MAX_MS?: string;
+  readonly TTFT_DEADLINE_MS?: string;
+  readonly CIRCUIT_FAILURES?: string;
+  readonly CIRCUIT_COOLDOWN_MS?: string;
   /** One Durable Object per principal, counting its open streams. */
   readonly PRINCIPALS?: DurableObjectNamespace;
   /** One Durable Object per stream (resumable streams). */

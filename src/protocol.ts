@@ -13,6 +13,10 @@ export const HEADER = {
   retryAfter: "retry-after",
   requestId: "x-request-id",
   gatewayError: "x-gateway-error",
+  /** The target that answered (`<provider>/<model>`), after any retries and fallbacks. */
+  gatewayTarget: "x-gateway-target",
+  /** How many attempts it took, the answering one included. */
+  gatewayAttempts: "x-gateway-attempts",
 } as const;
 
 /** Headers every streaming (SSE) response carries; `no-transform` keeps proxies from compressing or buffering. */
@@ -54,6 +58,7 @@ export const ERROR_CODE = {
   upstreamUnreachable: "upstream_unreachable",
   upstreamTimeout: "upstream_timeout",
   upstreamInterrupted: "upstream_interrupted",
+  upstreamEventTooLarge: "upstream_event_too_large",
   streamNotFound: "stream_not_found",
   invalidCursor: "invalid_cursor",
   streamLimitExceeded: "stream_limit_exceeded",

@@ -16,6 +16,7 @@ export const BLOB = {
   tokensSource: 9,
   streamId: 10,
   upstreamRequestId: 11,
+  target: 12,
 } as const;
 
 /** 1-based double positions of the per-stream data point: `double${DOUBLE.gatewayTtftMs}` in SQL. Append only. */
@@ -31,6 +32,8 @@ export const DOUBLE = {
   gapMaxMs: 9,
   resumes: 10,
   bytesSent: 11,
+  attempts: 12,
+  hedged: 13,
 } as const;
 
 /** Name of a blob field. */
@@ -58,12 +61,18 @@ export interface DataPointMeta {
   readonly colo: string;
   /** Client country from `request.cf.country`. */
   readonly country: string;
-  /** The caller's id: "anonymous", `key:<name>`, `jwt:<hash>` or a hex hash (`hashPrincipal`). Never a key. */
+  /** The caller's id (src/auth/principal.ts): "anonymous", `key:<name>` or `jwt:<hash>`. Never a key. */
   readonly principal: string;
   /** The stream's id (`x-stream-id`) when it is resumable; absent for direct streams. */
   readonly streamId?: string;
   /** The upstream's request id (`x-request-id` / `request-id`), when it sent one. */
   readonly upstreamRequestId?: string;
+  /** The target that answered (`<provider>/<model>`), after retries and fallbacks. */
+  readonly target?: string;
+  /** Upstream attempts the answer took, the answering one included (1 when nothing was retried). */
+  readonly attempts?: number;
+  /** Whether the answer won a race started by the TTFT deadline. */
+  readonly hedged?: boolean;
 }
 
 /** One Analytics Engine data point, assignable to the runtime's `AnalyticsEngineDataPoint`. */
@@ -85,9 +94,11 @@ const INDEX_MAX_BYTES = 96;
  * and no legitimate value here (route, model, rule name, id) is longer.
  */
 const BLOB_MAX_BYTES = 256;
-/** A principal is a hex digest (8-128 digits) or this literal. */
-// Principal ids are hashes (`jwt:<sha256 prefix>`, bare hex), a gateway key's configured *name*, or anonymous.
-const PRINCIPAL_PATTERN = /^(?:key:[A-Za-z0-9_.-]{1,64}|jwt:[0-9a-f]{32}|anonymous|[0-9a-f]{8,128})$/;
+/**
+ * The principal ids src/auth/principal.ts gives: a gateway key's configured *name*, a JWT subject's
+ * hash, or anonymous. Anything else might be a credential, so it is never written.
+ */
+const PRINCIPAL_PATTERN = /^(?:key:[A-Za-z0-9_.-]{1,64}|jwt:[0-9a-f]{32}|anonymous)$/;
 /** How `request.cf` spells a colo or country: short alphanumerics; anything else is "unknown". */
 const LOCATION_PATTERN = /^[A-Za-z0-9]{1,8}$/;
 /**
@@ -142,6 +153,8 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     tokensSource: metrics.tokensExact ? "exact" : "estimated",
     streamId: idBlob(meta.streamId),
     upstreamRequestId: idBlob(meta.upstreamRequestId),
+    // The target that answered; the requested model when nothing answered (a lost stream).
+    target: meta.target ?? meta.model,
   };
   const doubles: Record<DoubleField, number> = {
     gatewayTtftMs: measured(metrics.gatewayTtftMs),
@@ -155,6 +168,8 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     gapMaxMs: measured(metrics.gapMaxMs),
     resumes: measured(metrics.resumes),
     bytesSent: measured(metrics.bytesSent),
+    attempts: meta.attempts ?? 1,
+    hedged: meta.hedged === true ? 1 : 0,
   };
   return {
     indexes: [truncateUtf8(meta.model, INDEX_MAX_BYTES)],
@@ -187,15 +202,4 @@ export function locationFromCf(cf: unknown): { colo: string; country: string } {
   const record = typeof cf === "object" && cf !== null ? (cf as Record<string, unknown>) : {};
   const pick = (v: unknown): string => (typeof v === "string" && LOCATION_PATTERN.test(v) ? v : "unknown");
   return { colo: pick(record.colo), country: pick(record.country) };
-}
-
-/**
- * A principal id for a credential: the first 16 hex digits (64 bits) of its SHA-256. Enough to tell
- * callers apart, useless for recovering the key (API keys have far more entropy than 64 bits).
- */
-export async function hashPrincipal(credential: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(credential));
-  let hex = "";
-  for (const byte of new Uint8Array(digest).subarray(0, 8)) hex += byte.toString(16).padStart(2, "0");
-  return hex;
 }

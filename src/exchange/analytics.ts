@@ -1,7 +1,8 @@
 import { buildDataPoint, type DataPointMeta } from "../analytics/data-point.ts";
 import type { MetricsSink } from "../analytics/sink.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
-import type { Attempt, StreamPlan } from "./plan.ts";
+import type { Answer } from "./attempts.ts";
+import type { StreamPlan } from "./plan.ts";
 
 /**
  * Writes the stream's one data point when its outcome is decided, whichever way it ends (complete,
@@ -23,7 +24,8 @@ export function attachAnalytics(
 }
 
 /** Writes the plan's stream to `sink` when it ends; its timings start when the request was received. */
-export function trackStream(plan: StreamPlan, attempt: Attempt, state: StreamState, sink: MetricsSink): void {
+export function trackStream(plan: StreamPlan, answer: Answer, state: StreamState, sink: MetricsSink): void {
+  const { attempt } = answer;
   state.metrics.requestReceived(plan.receivedAt);
   attachAnalytics(
     state,
@@ -34,6 +36,9 @@ export function trackStream(plan: StreamPlan, attempt: Attempt, state: StreamSta
       colo: plan.colo,
       country: plan.country,
       principal: plan.principal,
+      target: attempt.target,
+      attempts: answer.attempts,
+      hedged: answer.hedged,
       ...(plan.streamId === undefined ? {} : { streamId: plan.streamId }),
     },
     sink,

@@ -36,8 +36,8 @@ export interface AttemptCall {
   /** The client's disconnect (`request.signal`, with `enable_request_signal`), if it is connected. */
   readonly clientGone?: AbortSignal;
   readonly config: GatewayConfig;
-  /** Receives the stream's state before the upstream call, so timings start in time. */
-  readonly onState?: (state: StreamState) => void;
+  /** When the gateway received the request (epoch ms): the start of its TTFT and `gateway;dur`. */
+  readonly receivedAt: number;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function openAttempt(attempt: Attempt, call: AttemptCall): Promise<
   requireKey(provider);
   const abort = new AbortController();
   const state = new StreamState();
-  call.onState?.(state);
+  state.metrics.requestReceived(call.receivedAt);
   call.clientGone?.addEventListener("abort", () => {
     state.finish(STREAM_OUTCOME.cancelled);
     abort.abort("client disconnected");

@@ -1,5 +1,6 @@
 import type { MetricsSink } from "../analytics/sink.ts";
 import type { StreamSlots } from "../quota/slots.ts";
+import type { CircuitBreakers } from "./circuit.ts";
 import type { GatewayConfig } from "./settings.ts";
 
 /**
@@ -12,6 +13,8 @@ export interface ExchangeContext {
   readonly sink: MetricsSink;
   /** The principals' open-stream slots. */
   readonly slots: StreamSlots;
+  /** Which targets are being skipped after repeated failures (this isolate's view). */
+  readonly circuits: CircuitBreakers;
 }
 
 /** Where resumable streams live, for a route that may start one. */

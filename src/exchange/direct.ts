@@ -1,37 +1,49 @@
-import { GatewayError } from "../errors.ts";
+import type { BodySource } from "../pipeline/body-source.ts";
 import { buildPipeline } from "../pipeline/build.ts";
 import type { ItemStep } from "../pipeline/steps.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import type { Translation } from "../pipeline/translation.ts";
-import { ERROR_CODE, SSE_RESPONSE_HEADERS } from "../protocol.ts";
+import { HEADER, SSE_RESPONSE_HEADERS } from "../protocol.ts";
 import type { WireFormat } from "../upstream/format.ts";
 import { FORMATS } from "../upstream/registry.ts";
 import { trackStream } from "./analytics.ts";
-import { type OpenExchange, openAttempt } from "./attempt.ts";
+import type { OpenExchange } from "./attempt.ts";
+import { type Answer, openAnswer } from "./attempts.ts";
 import type { ExchangeContext } from "./context.ts";
 import { jsonResponse } from "./json-answer.ts";
 import type { StreamPlan } from "./plan.ts";
 import { guardSteps, translateStage } from "./stages.ts";
 
-/** Streams an open SSE exchange to the client through the pipeline, in `format`. */
+/**
+ * Streams an open SSE exchange to the client through the pipeline, in `format`; an upstream event
+ * longer than `maxEventBytes` ends it with an in-band error.
+ */
 export function streamResponse(
   x: OpenExchange,
+  body: BodySource,
   format: WireFormat,
+  maxEventBytes: number,
   translate?: Translation,
   steps: readonly ItemStep[] = [],
 ): Response {
-  if (x.upstream.body === null)
-    throw new GatewayError(502, ERROR_CODE.upstreamError, "the upstream sent no body");
   for (const [k, v] of Object.entries(SSE_RESPONSE_HEADERS)) x.headers.set(k, v);
   const stream = buildPipeline({
-    body: x.upstream.body,
+    body,
     format,
     state: x.state,
     abortUpstream: (reason) => x.abort.abort(reason),
     steps,
+    maxEventBytes,
     ...(translate === undefined ? {} : { translate }),
   });
   return new Response(stream, { status: 200, headers: x.headers });
+}
+
+/** Says who answered after how many attempts (`x-gateway-target`, `x-gateway-attempts`). */
+export function answerHeaders(answer: Answer): void {
+  // A model name comes from the client: encodeURI keeps `/` and makes any other byte header-safe.
+  answer.x.headers.set(HEADER.gatewayTarget, encodeURI(answer.attempt.target));
+  answer.x.headers.set(HEADER.gatewayAttempts, String(answer.attempts));
 }
 
 /**
@@ -44,19 +56,19 @@ export async function runDirect(
   ctx: ExchangeContext,
   onStream: (state: StreamState) => void = () => {},
 ): Promise<Response> {
-  const attempt = plan.attempts[0];
-  const x = await openAttempt(attempt, {
+  const call = {
     clientHeaders: request.headers,
     clientGone: request.signal,
     config: ctx.config,
-    onState: (state) => {
-      if (!plan.stream) return;
-      trackStream(plan, attempt, state, ctx.sink);
-      onStream(state);
-    },
-  });
-  if (!plan.stream || !x.isStream) return jsonResponse(plan, attempt, x, ctx.config);
+    receivedAt: plan.receivedAt,
+  };
+  const answer = await openAnswer(plan, call, ctx.circuits);
+  const { x, attempt, source } = answer;
+  answerHeaders(answer);
+  if (!plan.stream || !x.isStream || source === undefined) return jsonResponse(plan, attempt, x, ctx.config);
+  trackStream(plan, answer, x.state, ctx.sink);
+  onStream(x.state);
   const format = FORMATS[plan.format];
   const steps = guardSteps(ctx.config, format, x.state, (reason) => x.abort.abort(reason));
-  return streamResponse(x, format, translateStage(attempt, format), steps);
+  return streamResponse(x, source, format, ctx.config.maxEventBytes, translateStage(attempt, format), steps);
 }

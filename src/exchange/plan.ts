@@ -5,6 +5,8 @@ import type { ChunkIdentity } from "../upstream/translator.ts";
 
 /** One upstream call of a plan: which provider, what to send, and how to translate its answer. */
 export interface Attempt {
+  /** The target as `<provider>/<model>`: what answered (`x-gateway-target`), the circuit's key. */
+  readonly target: string;
   /** Provider name as configured; its key is looked up where the attempt runs, never carried. */
   readonly provider: string;
   /** Path appended to the provider's base URL. */

@@ -8,14 +8,38 @@ import type { Provider } from "../upstream/providers.ts";
  */
 export interface GatewayConfig {
   readonly providers: ReadonlyMap<string, Provider>;
-  readonly aliases: ReadonlyMap<string, string>;
+  /** Alias → its ordered fallback chain of `<provider>/<model>` targets. */
+  readonly aliases: ReadonlyMap<string, readonly string[]>;
   readonly maxBodyBytes: number;
   readonly upstreamTimeoutMs: number;
   /** Streams go through a Durable Object (resumable) unless turned off. */
   readonly resumable: boolean;
   readonly streamTtlSeconds: number;
   readonly streamLimits: StreamLimits;
+  /**
+   * `MAX_EVENT_BYTES`: the longest single upstream event a stream reads (counted in characters, each
+   * at least one byte); a longer one ends the stream with `upstream_event_too_large`.
+   */
+  readonly maxEventBytes: number;
   readonly guardrail: GuardrailConfig;
   /** Open streams one principal may have at once; 0 means no limit. */
   readonly maxOpenStreams: number;
+  /** How attempts are retried, routed around and hedged (see exchange/attempts.ts). */
+  readonly resilience: Resilience;
+}
+
+/** The attempt loop's settings (RETRY_*, TTFT_DEADLINE_MS, CIRCUIT_*). */
+export interface Resilience {
+  /** Attempts per target for failures before the first token. */
+  readonly retryAttempts: number;
+  /** Base of the jittered exponential backoff between attempts on one target. */
+  readonly retryBackoffMs: number;
+  /** A `retry-after` up to this long is waited for; a longer one moves to the next target. */
+  readonly retryAfterMaxMs: number;
+  /** No first token this long after an attempt was sent: the next target starts alongside (0: off). */
+  readonly ttftDeadlineMs: number;
+  /** Consecutive failures that open a target's circuit. */
+  readonly circuitFailures: number;
+  /** How long an open circuit skips its target. */
+  readonly circuitCooldownMs: number;
 }

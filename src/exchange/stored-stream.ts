@@ -8,8 +8,9 @@ import type { EventStore } from "../resumable/event-store.ts";
 import { StreamSession } from "../resumable/session.ts";
 import { FORMATS, isFormatName } from "../upstream/registry.ts";
 import { trackStream } from "./analytics.ts";
-import { openAttempt } from "./attempt.ts";
+import { type Answer, openAnswer } from "./attempts.ts";
 import type { ExchangeContext } from "./context.ts";
+import { answerHeaders } from "./direct.ts";
 import { jsonResponse } from "./json-answer.ts";
 import type { StartSpec } from "./resumable.ts";
 import { guardSteps, translateStage } from "./stages.ts";
@@ -47,20 +48,20 @@ export async function startStoredStream(
   }
   const format = FORMATS[plan.format];
   const { config, sink } = deps.ctx;
-  const attempt = plan.attempts[0];
-  let x: Awaited<ReturnType<typeof openAttempt>>;
+  let answer: Answer;
   try {
-    x = await openAttempt(attempt, {
-      clientHeaders: new Headers(spec.clientHeaders),
-      config,
-      onState: (state) => {
-        if (plan.stream) trackStream(plan, attempt, state, sink);
-      },
-    });
+    // The attempt loop runs here, in the object: it goes on when the client has left.
+    answer = await openAnswer(
+      plan,
+      { clientHeaders: new Headers(spec.clientHeaders), config, receivedAt: plan.receivedAt },
+      deps.ctx.circuits,
+    );
   } catch (err) {
     return { response: errorResponse(err, format.errorShape), session: undefined };
   }
-  if (!plan.stream || !x.isStream || x.upstream.body === null) {
+  const { x, attempt, source } = answer;
+  answerHeaders(answer);
+  if (!plan.stream || !x.isStream || source === undefined) {
     try {
       return { response: await jsonResponse(plan, attempt, x, config), session: undefined };
     } catch (err) {
@@ -82,6 +83,7 @@ export async function startStoredStream(
     byteCount: 0,
   });
   const state = x.state;
+  trackStream(plan, answer, state, sink);
   const abort = x.abort;
   const session = new StreamSession(deps.store, format, config.streamLimits, Date.now, (outcome) => {
     state.finish(outcome);
@@ -91,15 +93,19 @@ export async function startStoredStream(
   session.onResume = () => state.metrics.resume();
   session.trailer = () => {
     if (state.outputTokens !== undefined) state.metrics.usage(state.outputTokens);
+    // Counted once, here: the session now holds every event it sent (its own error events too), in
+    // the UTF-8 bytes its readers received; only this comment, which carries the count, is left out.
+    state.metrics.bytesSent(session.bytes);
     return timingComment(state.metrics.snapshot(Date.now()));
   };
   const items = buildItems({
-    body: x.upstream.body,
+    body: source,
     format,
     state,
     abortUpstream: (reason) => abort.abort(reason),
     translate: translateStage(attempt, format),
     steps: guardSteps(config, format, state, (reason) => abort.abort(reason)),
+    maxEventBytes: config.maxEventBytes,
   });
   const body = session.reader(0);
   const reader = items.getReader();
@@ -124,9 +130,7 @@ async function pump(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      const before = session.bytes;
       session.append(value.ev);
-      state.metrics.bytesSent(session.bytes - before);
       if (value.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
       if (!session.live) return;
     }

@@ -7,6 +7,8 @@ const EXPOSED = [
   HEADER.serverTiming,
   HEADER.requestId,
   HEADER.retryAfter,
+  HEADER.gatewayTarget,
+  HEADER.gatewayAttempts,
   "request-id",
 ];
 

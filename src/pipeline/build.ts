@@ -1,5 +1,6 @@
 import { STREAM_OUTCOME } from "../protocol.ts";
 import type { WireFormat } from "../upstream/format.ts";
+import type { BodySource } from "./body-source.ts";
 import { ItemEncoder } from "./encode-stage.ts";
 import { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
@@ -10,8 +11,8 @@ import { type SourceParts, upstreamBytes, upstreamEvents } from "./upstream-even
 
 /** Everything one stream's pipeline is built from. Stages are plugged in; the chain itself never changes. */
 export interface PipelineSpec {
-  /** The upstream's SSE body. */
-  readonly body: ReadableStream<Uint8Array>;
+  /** The upstream's SSE bytes (see body-source.ts). */
+  readonly body: BodySource;
   /** The wire format the client receives (after any translation). */
   readonly format: WireFormat;
   readonly state: StreamState;
@@ -21,6 +22,12 @@ export interface PipelineSpec {
   readonly translate?: Translation | undefined;
   /** Item-level steps after inspection, in order: the guardrail... */
   readonly steps?: readonly ItemStep[];
+  /**
+   * `MAX_EVENT_BYTES`: the longest upstream event the stream reads. It is counted in characters of
+   * the decoded text (UTF-16 code units, each at least one UTF-8 byte), so no event within it in bytes
+   * is refused; a longer one ends the stream with `upstream_event_too_large`.
+   */
+  readonly maxEventBytes: number;
 }
 
 /**
@@ -45,6 +52,8 @@ function sourceParts(spec: PipelineSpec): SourceParts {
     inspector: new Inspector(spec.format, spec.state),
     translation: spec.translate,
     steps: spec.steps ?? [],
+    maxEventLength: spec.maxEventBytes,
+    abortUpstream: spec.abortUpstream,
     // The client went away: stop paying for tokens nobody reads.
     onCancel: () => {
       spec.abortUpstream("client disconnected");

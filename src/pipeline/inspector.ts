@@ -1,9 +1,12 @@
 import { estimateTokens } from "../analytics/token-estimate.ts";
-import { ERROR_CODE } from "../protocol.ts";
+import { ERROR_CODE, STREAM_OUTCOME } from "../protocol.ts";
 import type { SseEvent } from "../sse/types.ts";
-import type { EventInfo, WireFormat } from "../upstream/format.ts";
+import type { EventInfo, InBandError, WireFormat } from "../upstream/format.ts";
 import { gatewayItems, type StreamItem } from "./item.ts";
 import type { StreamState } from "./stream-state.ts";
+
+/** What the gateway's own error events carry: no text, an error the client's SDK raises. */
+const ERROR_INFO: EventInfo = { parts: [], signal: "error" };
 
 /**
  * Reads every event once with the format adapter and keeps the stream honest: it records the
@@ -21,9 +24,11 @@ export class Inspector {
     this.#state = state;
   }
 
-  /** The item for `ev`, followed by a re-framed error when the upstream wrote one the client cannot see. */
-  item(ev: SseEvent): StreamItem[] {
-    const info = this.#format.inspect(ev);
+  /**
+   * The item for `ev`, followed by a re-framed error when the upstream wrote one the client cannot see.
+   * `info` is what a translation already read from the chunk it built; otherwise the format reads it.
+   */
+  item(ev: SseEvent, info: EventInfo = this.#format.inspect(ev)): StreamItem[] {
     record(this.#state, info);
     if (info.parts.length > 0) {
       const now = Date.now();
@@ -34,7 +39,7 @@ export class Inspector {
     const items: StreamItem[] = [{ ev: ev.terminated ? ev : terminate(ev), info }];
     if (info.signal === "stray-error") {
       const error = { code: ERROR_CODE.upstreamError, message: info.errorMessage ?? "upstream error" };
-      items.push(...gatewayItems(this.#format.errorFrames(error), { parts: [], signal: "error" }));
+      items.push(...gatewayItems(this.#format.errorEvents(error), ERROR_INFO));
     }
     return items;
   }
@@ -47,21 +52,27 @@ export class Inspector {
       ? "the upstream connection failed before the response was complete"
       : "the upstream stream ended before the response was complete";
     state.interruption = { code: ERROR_CODE.upstreamInterrupted, message };
-    return gatewayItems(this.#format.errorFrames(state.interruption), {
-      parts: [],
-      signal: "error",
-    });
+    return gatewayItems(this.#format.errorEvents(state.interruption), ERROR_INFO);
+  }
+
+  /**
+   * The source gave up reading the upstream mid-answer (an event over the size limit): the stream is
+   * stopped as `interrupted` with `error` as its detail, and the client gets `error` in band, so what
+   * it received is not taken for a whole answer. Nothing of the upstream's may follow.
+   */
+  stop(error: InBandError): StreamItem[] {
+    this.#state.stoppedBy = { outcome: STREAM_OUTCOME.interrupted, error };
+    return gatewayItems(this.#format.errorEvents(error), ERROR_INFO);
   }
 }
 
 function record(state: StreamState, info: EventInfo): void {
   if (info.signal === "complete") state.completeSeen = true;
-  if (info.endOfStream === true) state.endSeen = true;
   else if (info.signal === "error" || info.signal === "stray-error") {
     state.upstreamError ??= info.errorMessage ?? "upstream error";
   }
-  if (info.finishReason !== undefined) state.finishReason = info.finishReason;
-  if (info.usage?.inputTokens !== undefined) state.inputTokens = info.usage.inputTokens;
+  // An error can be the end of the stream too (Anthropic's `error`, a Responses `response.failed`).
+  if (info.endOfStream === true) state.endSeen = true;
   if (info.usage?.outputTokens !== undefined) state.outputTokens = info.usage.outputTokens;
 }
 

@@ -1,6 +1,9 @@
-import { SseDecoder } from "../sse/decoder.ts";
+import { ERROR_CODE } from "../protocol.ts";
+import { SseByteDecoder } from "../sse/byte-decoder.ts";
+import type { SseDecodeError } from "../sse/decoder.ts";
 import type { SseEvent } from "../sse/types.ts";
-import type { WireFormat } from "../upstream/format.ts";
+import type { InBandError, WireFormat } from "../upstream/format.ts";
+import type { BodySource } from "./body-source.ts";
 import type { ItemEncoder } from "./encode-stage.ts";
 import type { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
@@ -11,15 +14,31 @@ import type { Translation } from "./translation.ts";
 /** What the one source of a stream is made of. */
 export interface SourceParts {
   /** The upstream's SSE body. */
-  readonly body: ReadableStream<Uint8Array>;
+  /** The upstream's SSE bytes (its body, or its body with the first chunks replayed: body-source.ts). */
+  readonly body: BodySource;
   /** The format the upstream speaks when there is no translation (decides whether a cut event is whole). */
   readonly format: WireFormat;
   readonly state: StreamState;
   readonly inspector: Inspector;
   readonly translation: Translation | undefined;
   readonly steps: readonly ItemStep[];
+  /**
+   * The longest upstream event read, in UTF-16 code units of its text (never more than its UTF-8
+   * bytes, see SseDecoderOptions); a longer one ends the stream with `upstream_event_too_large`.
+   */
+  readonly maxEventLength: number;
+  /** Aborts the upstream request (an event over the limit: nothing more of it is read). */
+  readonly abortUpstream: (reason: string) => void;
   /** The client went away: abort the upstream request. */
   readonly onCancel: (reason: unknown) => void;
+}
+
+/** The in-band error for an upstream event over the limit. */
+function tooLarge(error: SseDecodeError): InBandError {
+  return {
+    code: ERROR_CODE.upstreamEventTooLarge,
+    message: `the upstream sent an event longer than the gateway's limit of ${error.limit} characters; the answer is incomplete`,
+  };
 }
 
 /**
@@ -32,7 +51,9 @@ export interface SourceParts {
  * stops it (a guardrail block): the source then releases the upstream and closes at once, whether or
  * not the upstream ever hangs up. A failed read (connection reset) ends the stream with
  * `state.readFailed` set, so an in-band error can still be written; cancelling (the client went away)
- * cancels the upstream read and calls `onCancel`, which aborts the upstream request.
+ * cancels the upstream read and calls `onCancel`, which aborts the upstream request. An upstream event
+ * longer than `maxEventLength` (one that never ends would otherwise grow memory without bound) stops
+ * the stream as `interrupted`: the upstream is aborted and the client gets `upstream_event_too_large`.
  */
 export function upstreamEvents(parts: SourceParts): ReadableStream<StreamItem> {
   return eventSource(parts, { item: (item) => item, end: () => [] });
@@ -55,31 +76,39 @@ interface Output<T> {
 
 function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   const { state, inspector, translation, steps, format } = parts;
-  const reader = parts.body.getReader();
-  // The SSE spec decodes with "UTF-8 decode": BOM stripped, invalid bytes become U+FFFD.
-  const text = new TextDecoder("utf-8");
-  const sse = new SseDecoder();
+  const reader = parts.body;
+  const sse = new SseByteDecoder({ maxEventLength: parts.maxEventLength });
+  /** Runs inspected items through the steps and enqueues what comes out, returning how many did. */
+  const send = (inspected: readonly StreamItem[], controller: ReadableStreamDefaultController<T>): number => {
+    let n = 0;
+    for (const one of inspected) {
+      for (const item of runSteps(steps, one)) {
+        controller.enqueue(out.item(item));
+        n++;
+      }
+    }
+    return n;
+  };
   /** Enqueues the items of `events` until the answer ends, returning how many there were. */
   const emit = (events: readonly SseEvent[], controller: ReadableStreamDefaultController<T>): number => {
     let n = 0;
     for (const ev of events) {
-      const translated = translation === undefined ? [ev] : translation.push(ev);
-      for (const t of translated) {
-        for (const inspected of inspector.item(t)) {
-          for (const item of runSteps(steps, inspected)) {
-            controller.enqueue(out.item(item));
-            n++;
-          }
-        }
-      }
+      if (translation === undefined) n += send(inspector.item(ev), controller);
+      else for (const t of translation.push(ev)) n += send(inspector.item(t.ev, t.info), controller);
       // Whatever follows the end of the answer in the same read is not part of it.
       if (state.answerEnded) break;
+    }
+    // The decoder refused an event: the answer stops here, unless it had already ended before it.
+    if (sse.error !== undefined && !state.answerEnded) {
+      const error = tooLarge(sse.error);
+      n += send(inspector.stop(error), controller);
+      parts.abortUpstream(error.code);
     }
     return n;
   };
   /** The events still open when the body ended: an event never ended by its blank line is not dispatched. */
   const lastEvents = (): SseEvent[] =>
-    [...sse.push(text.decode()), ...sse.end()].filter(
+    sse.end().filter(
       // After a clean end the one exception is a final event that is whole (the upstream merely left
       // out its blank line); a translator judges wholeness itself. After a failed read it is a fragment.
       (ev) => ev.terminated || (!state.readFailed && (translation !== undefined || format.isWhole(ev))),
@@ -97,7 +126,7 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
             chunk = { done: true, value: undefined };
           }
           if (chunk.done) break;
-          const n = emit(sse.push(text.decode(chunk.value, { stream: true })), controller);
+          const n = emit(sse.push(chunk.value), controller);
           if (n > 0 && !state.answerEnded) return;
         }
         if (state.answerEnded) {
@@ -124,7 +153,7 @@ function endItems({ state, inspector, translation, steps }: SourceParts): Stream
   // A stream a step stopped (a block) has had its ending already; nothing may follow it.
   if (state.stoppedBy === undefined) {
     if (translation !== undefined)
-      for (const ev of translation.end(state)) ending.push(...inspector.item(ev));
+      for (const t of translation.end(state)) ending.push(...inspector.item(t.ev, t.info));
     ending.push(...inspector.end());
   }
   const out: StreamItem[] = [];

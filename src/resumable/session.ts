@@ -1,22 +1,22 @@
 import { describeError } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
-import { SseDecoder } from "../sse/decoder.ts";
-import { withId } from "../sse/encode.ts";
+import { commentEvent, withId } from "../sse/encode.ts";
 import type { SseEvent } from "../sse/types.ts";
 import type { InBandError, WireFormat } from "../upstream/format.ts";
-import type { EventStore } from "./event-store.ts";
+import { type EventStore, utf8Length } from "./event-store.ts";
 
 /**
  * A batch is written at most this long after its first event: bounds what an eviction can lose
  * while keeping rows to one per burst of tokens rather than one per token.
  */
 export const FLUSH_INTERVAL_MS = 50;
-/** A batch is also written once it holds this many bytes (the store itself cuts rows at `ROW_TEXT_BYTES`). */
+/** A batch is also written once it holds this many UTF-8 bytes (the store itself cuts rows at `ROW_TEXT_BYTES`). */
 export const FLUSH_BYTES = 128 * 1024;
 
 /** Per-stream limits; exceeding one ends the stream with an explicit error event. */
 export interface StreamLimits {
   readonly maxEvents: number;
+  /** UTF-8 bytes of the numbered events, as readers receive them (`id:` lines included). */
   readonly maxBytes: number;
 }
 
@@ -56,7 +56,10 @@ export class StreamSession {
   #outcome: StreamOutcome | undefined;
   /** Called to stop the upstream when the session ends early (cancel, limits). */
   abortUpstream: (reason: string) => void = () => {};
-  /** Text appended as the very last event (the timings comment), computed when the stream ends. */
+  /**
+   * One SSE comment block (`: ...`, blank line) appended as the very last event (the timings), computed
+   * when the stream ends; "" for none.
+   */
   trailer: () => string = () => "";
   /** Called when a reader resumes while the stream is live (counted in analytics). */
   onResume: () => void = () => {};
@@ -80,7 +83,7 @@ export class StreamSession {
     return this.#outcome === undefined;
   }
 
-  /** Characters sent so far. */
+  /** UTF-8 bytes of the events so far, as every reader receives them (`id:` lines included). */
   get bytes(): number {
     return this.#bytes;
   }
@@ -95,32 +98,35 @@ export class StreamSession {
     if (!this.live) return;
     // Blocks made only of blank lines carry nothing a client could observe: not worth a sequence number.
     if (!ev.hasData && ev.event === undefined && /^[\r\n]*$/.test(ev.raw)) return;
-    if (
-      this.#log.length + 1 > this.#limits.maxEvents ||
-      this.#bytes + ev.raw.length > this.#limits.maxBytes
-    ) {
-      const which =
-        this.#log.length + 1 > this.#limits.maxEvents
-          ? `${this.#limits.maxEvents} events`
-          : `${this.#limits.maxBytes} bytes`;
+    // Measured as sent: the numbered text, encoded once for every reader and counted from those bytes.
+    const text = withId(ev, String(this.#log.length + 1));
+    const bytes = encoder.encode(text);
+    const tooMany = this.#log.length + 1 > this.#limits.maxEvents;
+    if (tooMany || this.#bytes + bytes.byteLength > this.#limits.maxBytes) {
+      const which = tooMany ? `${this.#limits.maxEvents} events` : `${this.#limits.maxBytes} bytes`;
       this.end(STREAM_OUTCOME.interrupted, {
         code: ERROR_CODE.streamLimitExceeded,
         message: `the stream exceeded the gateway's limit of ${which}`,
       });
       return;
     }
-    this.#push(ev);
+    this.#send(text, bytes);
   }
 
+  /** Numbers `ev` as the next event and sends it (the gateway's own events, past the limits). */
   #push(ev: SseEvent): void {
     const text = withId(ev, String(this.#log.length + 1));
+    this.#send(text, encoder.encode(text));
+  }
+
+  /** Logs, fans out and queues for storage one numbered event; `bytes` is its UTF-8 encoding. */
+  #send(text: string, bytes: Uint8Array): void {
     this.#log.push(text);
-    this.#bytes += text.length;
-    const bytes = encoder.encode(text);
+    this.#bytes += bytes.byteLength;
     for (const r of this.#readers) r.controller.enqueue(bytes);
     if (this.#storeFailed) return;
     this.#pending.push(text);
-    this.#pendingBytes += text.length;
+    this.#pendingBytes += bytes.byteLength;
     if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
   }
@@ -155,24 +161,18 @@ export class StreamSession {
     this.#storeFailed = true;
     // As after a restart (a lost stream), the stored events are followed by an explicit error, so a
     // reader served from storage does not take the stored prefix for the whole answer.
-    const tail = this.#errorEvents(STORAGE_ERROR).map((ev, i) =>
-      withId(ev, String(this.#flushedCount + 1 + i)),
-    );
+    const tail = this.#format
+      .errorEvents(STORAGE_ERROR)
+      .map((ev, i) => withId(ev, String(this.#flushedCount + 1 + i)));
     try {
-      this.#store.appendBatch(this.#flushedCount + 1, tail, tail.join("").length);
+      this.#store.appendBatch(this.#flushedCount + 1, tail, utf8Length(tail));
     } catch {
       // Storage refuses even that: the stored log just stops at its last good batch.
     }
     if (this.live) this.end(STREAM_OUTCOME.interrupted, STORAGE_ERROR);
     // The failed write was end()'s own last one: the outcome is decided, but the readers it is about
     // to close must still be told.
-    else for (const ev of this.#errorEvents(STORAGE_ERROR)) this.#push(ev);
-  }
-
-  /** The format's in-band error event(s) for `error`, unnumbered. */
-  #errorEvents(error: InBandError): SseEvent[] {
-    const decoder = new SseDecoder();
-    return [...decoder.push(this.#format.errorFrames(error)), ...decoder.end()];
+    else for (const ev of this.#format.errorEvents(STORAGE_ERROR)) this.#push(ev);
   }
 
   /**
@@ -183,12 +183,9 @@ export class StreamSession {
     if (!this.live) return;
     // Decided first: a write that fails while the ending is stored must not start a second ending.
     this.#outcome = outcome;
-    const decoder = new SseDecoder();
-    const frames = `${error === undefined ? "" : this.#format.errorFrames(error)}${this.trailer()}`;
-    for (const ev of [...decoder.push(frames), ...decoder.end()]) this.#push(ev);
-    if (outcome !== STREAM_OUTCOME.complete && outcome !== STREAM_OUTCOME.interrupted)
-      this.abortUpstream(outcome);
-    else if (error !== undefined) this.abortUpstream(error.code);
+    if (error !== undefined) for (const ev of this.#format.errorEvents(error)) this.#push(ev);
+    const trailer = this.trailer();
+    if (trailer !== "") this.#push(commentEvent(trailer));
     // An answer whose events could not all be stored cannot be replayed whole: it did not complete.
     const stored = this.flush();
     const final = stored ? outcome : STREAM_OUTCOME.interrupted;
@@ -203,7 +200,12 @@ export class StreamSession {
     }
     for (const r of this.#readers) r.controller.close();
     this.#readers.clear();
+    // Decided before the upstream is stopped: stopping it cancels the pipeline, which would otherwise
+    // take the session's own ending (a limit, a cancel) for a client that went away.
     this.#onFinish(final);
+    if (outcome !== STREAM_OUTCOME.complete && outcome !== STREAM_OUTCOME.interrupted)
+      this.abortUpstream(outcome);
+    else if (error !== undefined) this.abortUpstream(error.code);
   }
 
   /** A byte stream of every event after `after`, then live events until the end. */

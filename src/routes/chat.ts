@@ -3,13 +3,20 @@ import { checkRateLimit } from "../auth/rate-limit.ts";
 import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
-import { planContext, type StreamPlan } from "../exchange/plan.ts";
+import { GatewayError } from "../errors.ts";
+import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
 import { readJsonBody } from "../http/body.ts";
-import { resolveModel } from "../upstream/models.ts";
+import { ERROR_CODE } from "../protocol.ts";
+import { type ModelRoute, resolveChain } from "../upstream/models.ts";
 import { parseChatRequest } from "../upstream/openai-chat/request.ts";
 import type { ChunkIdentity } from "../upstream/translator.ts";
+
+/** A route's canonical `<provider>/<model>`. */
+function targetOf(route: ModelRoute): string {
+  return `${route.provider.name}/${route.upstreamModel}`;
+}
 
 function completionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
@@ -28,32 +35,38 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
   const body = await readJsonBody(request, config.maxBodyBytes);
   guardPrompt(body.json, config.guardrail);
   const req = parseChatRequest(body.json);
-  const route = resolveModel(req.model, config.providers, config.aliases);
-  // Allow-lists name the canonical `<provider>/<model>`, whatever alias the client used.
-  assertMayUseModel(principal, `${route.provider.name}/${route.upstreamModel}`, env);
+  // The chain: the request's `models`, else its `model`; an alias expands to its own chain.
+  const chain = resolveChain(req.models ?? [req.model], config.providers, config.aliases);
+  // Allow-lists name the canonical `<provider>/<model>`, whatever alias the client used: every
+  // target is checked before any upstream call.
+  for (const route of chain) assertMayUseModel(principal, targetOf(route), env);
   const stream = req.stream === true;
-  const call = route.translator.buildRequest(req, route.upstreamModel, stream);
-  const identity: ChunkIdentity = {
-    id: completionId(),
-    created: Math.floor(Date.now() / 1000),
-    model: req.model,
-    includeUsage: req.stream_options?.include_usage === true,
-  };
+  const id = completionId();
+  const created = Math.floor(Date.now() / 1000);
+  const includeUsage = req.stream_options?.include_usage === true;
+  const attempts = chain.map((route): Attempt => {
+    const target = targetOf(route);
+    const call = route.translator.buildRequest(req, route.upstreamModel, stream);
+    // A translated answer names the target that answered in its `model` field.
+    const identity: ChunkIdentity = { id, created, model: target, includeUsage };
+    return {
+      target,
+      provider: route.provider.name,
+      path: call.path,
+      body: JSON.stringify(call.body),
+      headers: call.headers ?? {},
+      translate: { family: route.provider.family, identity },
+    };
+  });
+  const [first, ...rest] = attempts;
+  if (first === undefined) throw new GatewayError(400, ERROR_CODE.invalidRequest, "no model to call");
   const plan: StreamPlan = {
     route: "unified",
     // Canonical, whatever alias the client used: one model, one name in analytics and status.
-    model: `${route.provider.name}/${route.upstreamModel}`,
+    model: first.target,
     format: "openai-chat",
     stream,
-    attempts: [
-      {
-        provider: route.provider.name,
-        path: call.path,
-        body: JSON.stringify(call.body),
-        headers: call.headers ?? {},
-        translate: { family: route.provider.family, identity },
-      },
-    ],
+    attempts: [first, ...rest],
     ...planContext(request, receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));

@@ -39,6 +39,7 @@ export async function handleNative(
     stream,
     attempts: [
       {
+        target: `${provider.name}/${model}`,
         provider: provider.name,
         path: endpoint.upstreamPath,
         // Unchanged prompts are forwarded byte for byte; a redacted one is re-serialized.

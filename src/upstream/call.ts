@@ -53,19 +53,58 @@ export async function callUpstream(
   return res;
 }
 
+/**
+ * An upstream's non-2xx answer: the status and `retry-after` travel in the GatewayError; the
+ * upstream's own error code (e.g. `context_length_exceeded`) is kept for the retry policy.
+ */
+export class UpstreamHttpError extends GatewayError {
+  /** The upstream's `error.code` or `error.type` (or Google's `error.status`), if it sent one. */
+  readonly upstreamCode: string | undefined;
+
+  constructor(
+    status: number,
+    message: string,
+    headers: Record<string, string>,
+    upstreamCode: string | undefined,
+  ) {
+    super(status, ERROR_CODE.upstreamError, message, headers);
+    this.upstreamCode = upstreamCode;
+  }
+}
+
 async function upstreamHttpError(provider: Provider, res: Response): Promise<GatewayError> {
-  const message = sanitize(extractMessage(await readCapped(res)), provider);
+  const text = await readCapped(res);
+  const message = sanitize(extractMessage(text), provider);
   const headers: Record<string, string> = {};
   const retryAfter = res.headers.get(HEADER.retryAfter);
   if (retryAfter !== null && /^[\w ,:+-]{1,64}$/.test(retryAfter)) headers[HEADER.retryAfter] = retryAfter;
   // Statuses outside 4xx/5xx (e.g. a 3xx the runtime did not follow) are reported as a bad gateway.
   const status = res.status >= 400 && res.status <= 599 ? res.status : 502;
-  return new GatewayError(
+  return new UpstreamHttpError(
     status,
-    ERROR_CODE.upstreamError,
     `provider "${provider.name}" returned HTTP ${res.status}${message ? `: ${message}` : ""}`,
     headers,
+    extractCode(text),
   );
+}
+
+/** The upstream's error code, from OpenAI's `error.code`/`error.type`, Anthropic's `error.type`, Google's `error.status`. */
+function extractCode(text: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    const first = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (typeof first !== "object" || first === null) return undefined;
+    const err = (first as Record<string, unknown>).error;
+    if (typeof err !== "object" || err === null) return undefined;
+    const e = err as Record<string, unknown>;
+    for (const key of ["code", "type", "status"]) {
+      const v = e[key];
+      if (typeof v === "string" && /^[\w.-]{1,64}$/.test(v)) return v;
+    }
+  } catch {
+    // Not JSON: no code.
+  }
+  return undefined;
 }
 
 async function readCapped(res: Response): Promise<string> {

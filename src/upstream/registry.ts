@@ -27,6 +27,8 @@ export interface ProviderFamily {
   readonly auth: { readonly name: string; readonly prefix: string } | undefined;
   /** Translates `/v1/chat/completions` to and from the family's own API. */
   readonly translator: ChatTranslator;
+  /** The format of the family's streams as the translator reads them. */
+  readonly streamFormat: WireFormat;
   /** The family's native endpoints (`/<provider>/<path>`), with the upstream path each forwards to. */
   readonly nativeEndpoints: readonly NativeEndpoint[];
 }
@@ -37,18 +39,21 @@ export const FAMILIES: Readonly<Record<ApiFamily, ProviderFamily>> = {
     errorShape: "openai",
     auth: { name: "authorization", prefix: "Bearer " },
     translator: openAiTranslator,
+    streamFormat: openAiChatFormat,
     nativeEndpoints: NATIVE_ENDPOINTS.openai,
   },
   anthropic: {
     errorShape: "anthropic",
     auth: { name: "x-api-key", prefix: "" },
     translator: anthropicTranslator,
+    streamFormat: anthropicFormat,
     nativeEndpoints: NATIVE_ENDPOINTS.anthropic,
   },
   gemini: {
     errorShape: "gemini",
     auth: { name: "x-goog-api-key", prefix: "" },
     translator: geminiTranslator,
+    streamFormat: geminiFormat,
     nativeEndpoints: NATIVE_ENDPOINTS.gemini,
   },
   // Reached through the AI binding (no key header), only via the unified endpoint.
@@ -56,6 +61,7 @@ export const FAMILIES: Readonly<Record<ApiFamily, ProviderFamily>> = {
     errorShape: "openai",
     auth: undefined,
     translator: workersAiTranslator,
+    streamFormat: workersAiFormat,
     nativeEndpoints: NATIVE_ENDPOINTS["workers-ai"],
   },
 };

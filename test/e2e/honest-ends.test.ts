@@ -262,7 +262,10 @@ describe("a cut in the middle of an event ends with the gateway's error, never a
   it("records an upstream's own error as the reason", async () => {
     mock.handle((_req, res) => {
       startSse(res);
-      res.end('data: {"error":{"message":"model overloaded","type":"server_error"}}\n\n');
+      // After the first token: an error before it would be retried (test/e2e/fallback.test.ts).
+      res.end(
+        'data: {"choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\ndata: {"error":{"message":"model overloaded","type":"server_error"}}\n\n',
+      );
     });
     const res = await post("/openai/v1/chat/completions", { model: "gpt", stream: true });
     await readToEnd(res);

@@ -11,9 +11,28 @@ import type {
   ChatToolChoice,
 } from "./types.ts";
 
+/** Most targets a request's `models` may list. */
+const MAX_MODELS = 8;
+
+/** The optional `models` chain: 1 to 8 non-empty strings. */
+function modelList(v: unknown): readonly string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (
+    !Array.isArray(v) ||
+    v.length === 0 ||
+    v.length > MAX_MODELS ||
+    !v.every((m) => typeof m === "string" && m !== "" && m.length <= MAX_MODEL_LENGTH)
+  ) {
+    throw invalid(`"models" must be an array of 1 to ${MAX_MODELS} non-empty model names`);
+  }
+  return v as string[];
+}
+
 /** Fields read into typed properties; everything else is kept in `extra` for the translator to judge. */
 const KNOWN_FIELDS = new Set([
   "model",
+  // The gateway's fallback chain for this request (OpenRouter's convention): never sent upstream.
+  "models",
   "messages",
   "stream",
   "stream_options",
@@ -191,10 +210,17 @@ function stop(v: unknown): string | readonly string[] | undefined {
 
 /** Validates an OpenAI Chat Completions body into a typed request; every error names the field. */
 export function parseChatRequest(json: JsonObject): ChatRequest {
-  const model = json.model;
+  const models = modelList(json.models);
+  const model = json.model ?? models?.[0];
   if (typeof model !== "string" || model === "")
     throw invalid(`"model" is required and must be a non-empty string`);
   if (model.length > MAX_MODEL_LENGTH) throw invalid(`"model" is longer than ${MAX_MODEL_LENGTH} characters`);
+  // With a chain, "model" may be left out; when given it must be the chain's first entry, so the
+  // request never means two things.
+  if (models !== undefined && models[0] !== model)
+    throw invalid(
+      `"model" must be the first entry of "models" (or be left out), got "${model.slice(0, 64)}"`,
+    );
   if (!Array.isArray(json.messages) || json.messages.length === 0) {
     throw invalid(`"messages" is required and must be a non-empty array`);
   }
@@ -226,6 +252,7 @@ export function parseChatRequest(json: JsonObject): ChatRequest {
   const defined = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined));
   return {
     model,
+    ...(models === undefined ? {} : { models }),
     messages: json.messages.map(message),
     ...(typeof stream === "boolean" ? { stream } : {}),
     ...defined,

@@ -7,7 +7,8 @@ import type { ChatCompletion, ChatRequest, ChatUsage } from "./types.ts";
 
 /** The request body for an OpenAI-compatible upstream: the client's fields, with the provider's model name. */
 function buildBody(req: ChatRequest, upstreamModel: string, stream: boolean): Record<string, unknown> {
-  const { extra, model: _model, stream_options, ...known } = req;
+  // `models` is the gateway's own chain: an OpenRouter upstream would act on it.
+  const { extra, model: _model, models: _models, stream_options, ...known } = req;
   return {
     ...extra,
     ...known,

@@ -65,6 +65,8 @@ export type ChatResponseFormat =
 /** A validated Chat Completions request. */
 export interface ChatRequest {
   readonly model: string;
+  /** A fallback chain for this request (tried in order; `model` is its first entry). */
+  readonly models?: readonly string[];
   readonly messages: readonly ChatMessage[];
   readonly stream?: boolean;
   readonly stream_options?: { readonly include_usage?: boolean };

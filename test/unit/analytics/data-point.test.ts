@@ -5,7 +5,6 @@ import {
   buildDataPoint,
   type DataPointMeta,
   DOUBLE,
-  hashPrincipal,
   locationFromCf,
   MISSING,
   toLogLine,
@@ -20,9 +19,12 @@ const meta: DataPointMeta = {
   guardrail: "redact:openai_key",
   colo: "FRA",
   country: "DE",
-  principal: "0123456789abcdef",
+  principal: "key:ci-batch",
   streamId: "Zdzmenb0rZZ8isK-xDKLiw",
   upstreamRequestId: "req_011CVx2abc",
+  target: "anthropic/claude-fallback",
+  attempts: 4,
+  hedged: true,
 };
 
 /** Every double distinct, so a value at the wrong position cannot pass. */
@@ -76,6 +78,7 @@ describe("buildDataPoint: field positions", () => {
       tokensSource: 9,
       streamId: 10,
       upstreamRequestId: 11,
+      target: 12,
     });
     expect(DOUBLE).toEqual({
       gatewayTtftMs: 1,
@@ -89,6 +92,8 @@ describe("buildDataPoint: field positions", () => {
       gapMaxMs: 9,
       resumes: 10,
       bytesSent: 11,
+      attempts: 12,
+      hedged: 13,
     });
   });
 
@@ -103,12 +108,13 @@ describe("buildDataPoint: field positions", () => {
       "redact:openai_key",
       "FRA",
       "DE",
-      "0123456789abcdef",
+      "key:ci-batch",
       "exact",
       "Zdzmenb0rZZ8isK-xDKLiw",
       "req_011CVx2abc",
+      "anthropic/claude-fallback",
     ]);
-    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876]);
+    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876, 4, 1]);
   });
 
   it("stays within Analytics Engine's limits: 20 blobs, 20 doubles, one index", () => {
@@ -184,8 +190,15 @@ describe("buildDataPoint: values", () => {
     expect(point.blobs[BLOB.outcome - 1]).toBe("unended");
   });
 
-  it("never stores a principal that is not a hash", () => {
-    for (const principal of ["sk-proj-abcdefghijklmnop", "Bearer abc", "ABCDEF0123456789", "short"]) {
+  it("never stores a principal that is not one of the ids auth gives", () => {
+    // A bare hex digest, too: no principal id is one, and a hex API key would look exactly like it.
+    for (const principal of [
+      "sk-proj-abcdefghijklmnop",
+      "Bearer abc",
+      "ABCDEF0123456789",
+      "short",
+      "0123456789abcdef",
+    ]) {
       const point = buildDataPoint({ ...meta, principal }, full);
       expect(point.blobs[BLOB.principal - 1]).toBe("unhashed");
     }
@@ -231,7 +244,7 @@ describe("toLogLine", () => {
       guardrail: "redact:openai_key",
       colo: "FRA",
       country: "DE",
-      principal: "0123456789abcdef",
+      principal: "key:ci-batch",
       tokensSource: "exact",
       gatewayTtftMs: 345,
       upstreamTtftMs: 300,
@@ -246,6 +259,9 @@ describe("toLogLine", () => {
       bytesSent: 9876,
       streamId: "Zdzmenb0rZZ8isK-xDKLiw",
       upstreamRequestId: "req_011CVx2abc",
+      target: "anthropic/claude-fallback",
+      attempts: 4,
+      hedged: 1,
     });
   });
 
@@ -267,17 +283,5 @@ describe("locationFromCf", () => {
       colo: "unknown",
       country: "unknown",
     });
-  });
-});
-
-describe("hashPrincipal", () => {
-  it("gives 16 lowercase hex digits of SHA-256, stable and distinct per credential", async () => {
-    // SHA-256("abc") = ba7816bf8f01cfea...
-    expect(await hashPrincipal("abc")).toBe("ba7816bf8f01cfea");
-    const a = await hashPrincipal("sk-test-1");
-    const b = await hashPrincipal("sk-test-2");
-    expect(a).toMatch(/^[0-9a-f]{16}$/);
-    expect(a).not.toBe(b);
-    expect(buildDataPoint({ ...meta, principal: a }, full).blobs[BLOB.principal - 1]).toBe(a);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GuardrailStep } from "../../../src/guardrail/stage.ts";
+import { bodySource } from "../../../src/pipeline/body-source.ts";
 import { buildItems, buildPipeline } from "../../../src/pipeline/build.ts";
 import { StreamState } from "../../../src/pipeline/stream-state.ts";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
@@ -54,12 +55,15 @@ function eventsOf(text: string): SseEvent[] {
   return [...d.push(text), ...d.end()].filter((e) => e.hasData || e.event !== undefined);
 }
 
+/** MAX_EVENT_BYTES's default (src/config.ts); the limit itself is tested in event-size.test.ts. */
+const maxEventBytes = 8 * 1024 * 1024;
+
 function direct(format: WireFormat, body: ReadableStream<Uint8Array>, guard?: unknown) {
   const state = new StreamState();
   const aborted: string[] = [];
   const abortUpstream = (reason: string) => aborted.push(reason);
   const steps = guard === undefined ? [] : [new GuardrailStep(config(guard), format, state, abortUpstream)];
-  const out = buildPipeline({ body, format, state, abortUpstream, steps });
+  const out = buildPipeline({ body: bodySource(body), format, state, abortUpstream, steps, maxEventBytes });
   return { out, state, aborted };
 }
 
@@ -139,7 +143,14 @@ describe("a block ends the answer without waiting for the upstream", () => {
     const up = upstream([chunk(card), chunk(" is mine")], "hang");
     const state = new StreamState();
     const steps = [new GuardrailStep(config(rules), chat, state, () => {})];
-    const items = buildItems({ body: up.body, format: chat, state, abortUpstream: () => {}, steps });
+    const items = buildItems({
+      body: bodySource(up.body),
+      format: chat,
+      state,
+      abortUpstream: () => {},
+      steps,
+      maxEventBytes,
+    });
     const reader = items.getReader();
     const raws: string[] = [];
     for (;;) {

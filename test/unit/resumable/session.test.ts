@@ -412,3 +412,28 @@ describe("StreamSession end", () => {
     expect(aborts).toEqual(expected);
   });
 });
+
+describe("StreamSession ending its own stream", () => {
+  it("decides the outcome before it stops the upstream, so a pipeline cancel cannot overrule it", () => {
+    const order: string[] = [];
+    let decided: StreamOutcome | undefined;
+    const finished = new StreamSession(
+      new MemoryEventStore(),
+      openAiChatFormat,
+      { maxEvents: 2, maxBytes: 1 << 30 },
+      () => Date.now(),
+      (o) => {
+        decided ??= o;
+        order.push(`finish:${o}`);
+      },
+    );
+    // Stopping the upstream cancels the pipeline, whose cancel would call this "cancelled".
+    finished.abortUpstream = (reason) => {
+      order.push(`abort:${reason}`);
+      decided ??= "cancelled";
+    };
+    for (const t of ["a", "b", "c"]) finished.append(token(t));
+    expect(order).toEqual(["finish:interrupted", "abort:stream_limit_exceeded"]);
+    expect(decided).toBe("interrupted");
+  });
+});
