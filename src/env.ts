@@ -55,6 +55,10 @@ export interface Env {
   readonly MAX_OPEN_STREAMS?: string;
   /** Attempts per target, and the backoff, `retry-after` cap, hedging deadline and circuit settings. */
   readonly RETRY_ATTEMPTS?: string;
+  /** Silence limits: keep-alive comments to clients, and the stall watchdog on upstreams. */
+  readonly KEEPALIVE_MS?: string;
+  readonly STREAM_IDLE_TIMEOUT_MS?: string;
+  readonly FIRST_TOKEN_TIMEOUT_MS?: string;
   readonly RETRY_BACKOFF_MS?: string;
   readonly RETRY_AFTER_MAX_MS?: string;
   readonly TTFT_DEADLINE_MS?: string;

@@ -58,6 +58,7 @@ export const ERROR_CODE = {
   upstreamUnreachable: "upstream_unreachable",
   upstreamTimeout: "upstream_timeout",
   upstreamInterrupted: "upstream_interrupted",
+  upstreamStalled: "upstream_stalled",
   upstreamEventTooLarge: "upstream_event_too_large",
   streamNotFound: "stream_not_found",
   invalidCursor: "invalid_cursor",

@@ -200,7 +200,7 @@ function adviceFor(
         probe,
         summary: `the stream was cut ${where}, ${(p.atMs / 1000).toFixed(1)} s in, after ${seconds.toFixed(1)} s without data: an idle timeout`,
         layer: known === undefined ? layerText(layer) : known.who,
-        fix: "raise that layer's idle/read timeout above the longest silence of a reasoning model (minutes), or have the gateway send keep-alive comments more often than the shortest timeout",
+        fix: "raise that layer's idle/read timeout above the longest silence of a reasoning model (minutes), or set the gateway's KEEPALIVE_MS (default 15 s) below the shortest timeout",
         doc: `${DOCS}#idle-timeouts`,
       };
     }

@@ -3,6 +3,7 @@ import { buildPipeline } from "../pipeline/build.ts";
 import type { ItemStep } from "../pipeline/steps.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import type { Translation } from "../pipeline/translation.ts";
+import type { StreamWatch } from "../pipeline/upstream-events.ts";
 import { HEADER, SSE_RESPONSE_HEADERS } from "../protocol.ts";
 import type { WireFormat } from "../upstream/format.ts";
 import { FORMATS } from "../upstream/registry.ts";
@@ -23,6 +24,7 @@ export function streamResponse(
   body: BodySource,
   format: WireFormat,
   maxEventBytes: number,
+  watch: StreamWatch | undefined,
   translate?: Translation,
   steps: readonly ItemStep[] = [],
 ): Response {
@@ -34,6 +36,7 @@ export function streamResponse(
     abortUpstream: (reason) => x.abort.abort(reason),
     steps,
     maxEventBytes,
+    watch,
     ...(translate === undefined ? {} : { translate }),
   });
   return new Response(stream, { status: 200, headers: x.headers });
@@ -70,5 +73,13 @@ export async function runDirect(
   onStream(x.state);
   const format = FORMATS[plan.format];
   const steps = guardSteps(ctx.config, format, x.state, (reason) => x.abort.abort(reason));
-  return streamResponse(x, source, format, ctx.config.maxEventBytes, translateStage(attempt, format), steps);
+  return streamResponse(
+    x,
+    source,
+    format,
+    ctx.config.maxEventBytes,
+    ctx.config.watch,
+    translateStage(attempt, format),
+    steps,
+  );
 }

@@ -1,4 +1,5 @@
 import type { GuardrailConfig } from "../guardrail/types.ts";
+import type { StreamWatch } from "../pipeline/upstream-events.ts";
 import type { StreamLimits } from "../resumable/session.ts";
 import type { Provider } from "../upstream/providers.ts";
 
@@ -21,6 +22,8 @@ export interface GatewayConfig {
    * at least one byte); a longer one ends the stream with `upstream_event_too_large`.
    */
   readonly maxEventBytes: number;
+  /** How long a stream may be silent: keep-alives to the client, the stall watchdog on the upstream. */
+  readonly watch: StreamWatch;
   readonly guardrail: GuardrailConfig;
   /** Open streams one principal may have at once; 0 means no limit. */
   readonly maxOpenStreams: number;

@@ -106,7 +106,10 @@ export async function startStoredStream(
     translate: translateStage(attempt, format),
     steps: guardSteps(config, format, state, (reason) => abort.abort(reason)),
     maxEventBytes: config.maxEventBytes,
+    watch: config.watch,
   });
+  // Keep-alives go to every live reader from the session; never numbered or stored.
+  session.keepAlive(config.watch.keepAliveMs);
   const body = session.reader(0);
   const reader = items.getReader();
   // Ending early (cancel, limits) stops the upstream at once, not at its next token.

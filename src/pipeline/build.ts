@@ -7,7 +7,7 @@ import type { StreamItem } from "./item.ts";
 import type { ItemStep } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
-import { type SourceParts, upstreamBytes, upstreamEvents } from "./upstream-events.ts";
+import { type SourceParts, type StreamWatch, upstreamBytes, upstreamEvents } from "./upstream-events.ts";
 
 /** Everything one stream's pipeline is built from. Stages are plugged in; the chain itself never changes. */
 export interface PipelineSpec {
@@ -28,6 +28,8 @@ export interface PipelineSpec {
    * is refused; a longer one ends the stream with `upstream_event_too_large`.
    */
   readonly maxEventBytes: number;
+  /** Keep-alive and stall limits (KEEPALIVE_MS, STREAM_IDLE_TIMEOUT_MS, FIRST_TOKEN_TIMEOUT_MS). */
+  readonly watch?: StreamWatch | undefined;
 }
 
 /**
@@ -53,6 +55,7 @@ function sourceParts(spec: PipelineSpec): SourceParts {
     translation: spec.translate,
     steps: spec.steps ?? [],
     maxEventLength: spec.maxEventBytes,
+    watch: spec.watch,
     abortUpstream: spec.abortUpstream,
     // The client went away: stop paying for tokens nobody reads.
     onCancel: () => {

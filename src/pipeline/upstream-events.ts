@@ -7,6 +7,7 @@ import type { BodySource } from "./body-source.ts";
 import type { ItemEncoder } from "./encode-stage.ts";
 import type { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
+import { QuietTimer } from "./quiet-timer.ts";
 import { endSteps, type ItemStep, runSteps } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
@@ -31,6 +32,8 @@ export interface SourceParts {
   readonly abortUpstream: (reason: string) => void;
   /** The client went away: abort the upstream request. */
   readonly onCancel: (reason: unknown) => void;
+  /** Silence limits; absent: none (tests, benchmarks of the bare pipeline). */
+  readonly watch?: StreamWatch | undefined;
 }
 
 /** The in-band error for an upstream event over the limit. */
@@ -65,28 +68,84 @@ export function upstreamEvents(parts: SourceParts): ReadableStream<StreamItem> {
  * workerd than the work it carries.
  */
 export function upstreamBytes(parts: SourceParts, encoder: ItemEncoder): ReadableStream<Uint8Array> {
-  return eventSource(parts, { item: (item) => encoder.encode(item), end: () => [encoder.end()] });
+  return eventSource(parts, {
+    item: (item) => encoder.encode(item),
+    end: () => [encoder.end()],
+    keepAlive: () => KEEPALIVE,
+  });
 }
+
+/** How long a stream may be silent (ms; 0 turns a limit off). */
+export interface StreamWatch {
+  /** Nothing written to the client this long: an SSE comment keeps proxies from cutting it. */
+  readonly keepAliveMs: number;
+  /** After the first token, nothing from the upstream this long: the attempt has stalled. */
+  readonly idleTimeoutMs: number;
+  /** Before the first token, nothing this long: the attempt has stalled (reasoning models think long). */
+  readonly firstTokenTimeoutMs: number;
+}
+
+/** A keep-alive: an SSE comment every client ignores; never numbered, stored or counted. */
+const KEEPALIVE = new TextEncoder().encode(": keepalive\n\n");
 
 /** What a source hands on: each item mapped, then what follows the last one. */
 interface Output<T> {
   item(item: StreamItem): T;
   end(): readonly T[];
+  /** The keep-alive, for a client connected directly (a stored stream's session writes its own). */
+  keepAlive?(): T;
 }
 
 function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   const { state, inspector, translation, steps, format } = parts;
   const reader = parts.body;
   const sse = new SseByteDecoder({ maxEventLength: parts.maxEventLength });
+  const watch = parts.watch;
+  let live: ReadableStreamDefaultController<T> | undefined;
+  // The stall watchdog counts only while a read of the upstream is under way: a client that is slow to
+  // pull is backpressure, not an upstream that went silent.
+  let reading = false;
+  let contentSeen = false;
+  let stalled: { readonly ms: number } | undefined;
+  const watchdog =
+    watch === undefined || (watch.idleTimeoutMs <= 0 && watch.firstTokenTimeoutMs <= 0)
+      ? undefined
+      : new QuietTimer(
+          () => (contentSeen ? watch.idleTimeoutMs : watch.firstTokenTimeoutMs) || Number.POSITIVE_INFINITY,
+          () => {
+            if (!reading) return;
+            stalled = { ms: contentSeen ? watch.idleTimeoutMs : watch.firstTokenTimeoutMs };
+            // Ends the pending read; the pull then writes the stall's in-band error.
+            reader.cancel("upstream stalled").catch(() => {});
+          },
+        );
+  const keepAlive = (() => {
+    const make = out.keepAlive;
+    if (watch === undefined || watch.keepAliveMs <= 0 || make === undefined) return undefined;
+    return new QuietTimer(
+      () => watch.keepAliveMs,
+      () => live?.enqueue(make()),
+    );
+  })();
+  const stopTimers = () => {
+    watchdog?.stop();
+    keepAlive?.stop();
+  };
   /** Runs inspected items through the steps and enqueues what comes out, returning how many did. */
   const send = (inspected: readonly StreamItem[], controller: ReadableStreamDefaultController<T>): number => {
     let n = 0;
     for (const one of inspected) {
+      if (!contentSeen && one.info.parts.length > 0) {
+        contentSeen = true;
+        // The idle limit applies from now on, judged from now.
+        watchdog?.reset();
+      }
       for (const item of runSteps(steps, one)) {
         controller.enqueue(out.item(item));
         n++;
       }
     }
+    if (n > 0) keepAlive?.touch();
     return n;
   };
   /** Enqueues the items of `events` until the answer ends, returning how many there were. */
@@ -115,15 +174,33 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
     );
   return new ReadableStream<T>(
     {
+      start(controller) {
+        live = controller;
+      },
       async pull(controller) {
         // A pull that enqueues nothing is not called again (no read-ahead), so read until a whole event is out.
         while (!state.answerEnded) {
           let chunk: ReadableStreamReadResult<Uint8Array>;
+          reading = true;
+          watchdog?.touch();
           try {
             chunk = await reader.read();
           } catch {
             state.readFailed = true;
             chunk = { done: true, value: undefined };
+          } finally {
+            reading = false;
+          }
+          if (stalled !== undefined) {
+            const error = {
+              code: ERROR_CODE.upstreamStalled,
+              message: contentSeen
+                ? `the upstream sent nothing for ${stalled.ms} ms in the middle of the answer`
+                : `the upstream sent no first token within ${stalled.ms} ms`,
+            };
+            send(inspector.stop(error), controller);
+            parts.abortUpstream(error.code);
+            break;
           }
           if (chunk.done) break;
           const n = emit(sse.push(chunk.value), controller);
@@ -135,9 +212,11 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
         } else emit(lastEvents(), controller);
         for (const item of endItems(parts)) controller.enqueue(out.item(item));
         for (const chunk of out.end()) controller.enqueue(chunk);
+        stopTimers();
         controller.close();
       },
       async cancel(reason) {
+        stopTimers();
         parts.onCancel(reason);
         await reader.cancel(reason).catch(() => {});
       },

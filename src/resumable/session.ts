@@ -1,3 +1,4 @@
+import { QuietTimer } from "../pipeline/quiet-timer.ts";
 import { describeError } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
 import { commentEvent, withId } from "../sse/encode.ts";
@@ -26,6 +27,9 @@ interface Reader {
 
 const encoder = new TextEncoder();
 
+/** A keep-alive: an SSE comment every client ignores. */
+const KEEPALIVE = encoder.encode(": keepalive\n\n");
+
 /** What readers are told when the stream's events cannot be stored (so it cannot be resumed). */
 const STORAGE_ERROR: InBandError = {
   code: ERROR_CODE.internal,
@@ -46,6 +50,7 @@ export class StreamSession {
   /** Every event of this stream so far (this instance saw it from the start). */
   readonly #log: string[] = [];
   readonly #readers = new Set<Reader>();
+  #keepAlive: QuietTimer | undefined;
   #pending: string[] = [];
   #pendingBytes = 0;
   #flushedCount = 0;
@@ -76,6 +81,21 @@ export class StreamSession {
     this.#limits = limits;
     this.#now = now;
     this.#onFinish = onFinish;
+  }
+
+  /**
+   * Writes an SSE comment to every live reader when nothing was written for `ms` (0: never), so
+   * proxies do not cut a stream while a model thinks. Never numbered, stored or counted: a replay
+   * does not see it.
+   */
+  keepAlive(ms: number): void {
+    if (ms <= 0 || !this.live) return;
+    this.#keepAlive = new QuietTimer(
+      () => ms,
+      () => {
+        for (const r of this.#readers) r.controller.enqueue(KEEPALIVE);
+      },
+    );
   }
 
   /** True until the outcome is decided. */
@@ -124,6 +144,7 @@ export class StreamSession {
     this.#log.push(text);
     this.#bytes += bytes.byteLength;
     for (const r of this.#readers) r.controller.enqueue(bytes);
+    this.#keepAlive?.touch();
     if (this.#storeFailed) return;
     this.#pending.push(text);
     this.#pendingBytes += bytes.byteLength;
@@ -198,6 +219,7 @@ export class StreamSession {
     } catch {
       // Storage refuses even this small update: the readers must still be closed below.
     }
+    this.#keepAlive?.stop();
     for (const r of this.#readers) r.controller.close();
     this.#readers.clear();
     // Decided before the upstream is stopped: stopping it cancels the pipeline, which would otherwise

@@ -1,7 +1,7 @@
 import { ConfigError, GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
 import { isObject } from "./json.ts";
-import { type ApiFamily, type Provider, truncate } from "./providers.ts";
+import { type Provider, truncate } from "./providers.ts";
 import { FAMILIES } from "./registry.ts";
 import type { ChatTranslator } from "./translator.ts";
 

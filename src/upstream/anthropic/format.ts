@@ -64,6 +64,7 @@ function anthropicErrorType(code: ErrorCode): string {
     case ERROR_CODE.upstreamError:
     case ERROR_CODE.upstreamUnreachable:
     case ERROR_CODE.upstreamInterrupted:
+    case ERROR_CODE.upstreamStalled:
     case ERROR_CODE.upstreamEventTooLarge:
     case ERROR_CODE.streamLost:
     case ERROR_CODE.internal:

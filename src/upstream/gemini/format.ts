@@ -121,6 +121,7 @@ export function geminiErrorStatus(code: ErrorCode): number {
     case ERROR_CODE.streamLost:
       return 503;
     case ERROR_CODE.upstreamTimeout:
+    case ERROR_CODE.upstreamStalled:
       return 504;
     case ERROR_CODE.invalidJson:
     case ERROR_CODE.unsupportedMediaType:
