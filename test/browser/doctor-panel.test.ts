@@ -108,9 +108,13 @@ describe("the demo page's Check this path panel in Chromium", () => {
     expect(drawn.verdict).toBe("streaming");
     expect(drawn.text).toBe(`Streaming: all ${EVENTS} events arrived one by one.`);
     expect(drawn.points.map((p) => p.seq)).toEqual(Array.from({ length: EVENTS }, (_, i) => i + 1));
-    // Emission and arrival agree within a fraction of the cadence: the diagonal.
+    // The diagonal: every event arrives after the one before it and the arrivals spread over the
+    // emissions' span (a buffered path piles them at the end). No tight bound on the difference: a
+    // loaded machine delays some deliveries, and the verdict above already judged the cadence.
     expect(drawn.points.at(-1)?.emitted).toBeGreaterThan(SPAN_MS * 0.9);
-    for (const p of drawn.points) expect(Math.abs(p.arrived - p.emitted)).toBeLessThan(100);
+    const arrivals = drawn.points.map((p) => p.arrived);
+    expect(arrivals).toEqual([...arrivals].sort((a, b) => a - b));
+    expect((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThan(SPAN_MS * 0.5);
   });
 
   it("draws a flat line and says fully buffered behind a proxy that holds the stream", async () => {
