@@ -35,24 +35,28 @@ const VARIANTS = {
       proxy_busy_buffers_size 128k;`,
   // A read timeout shorter than the probe's pause.
   shortTimeout: `proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; proxy_read_timeout 2s;`,
+  // The same timeout in front of a gateway whose keep-alives (every 500 ms) are shorter than it.
+  keptAlive: `proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; proxy_read_timeout 2s;`,
 } as const;
 type Variant = keyof typeof VARIANTS;
 
 let gateway: LocalGateway;
+let keepingAlive: LocalGateway;
 let nginx: Proc;
 let folder: ReturnType<typeof tempFolder>;
 const urls = {} as Record<Variant, string>;
 
 beforeAll(async () => {
-  gateway = await startGateway();
+  // The default gateway's keep-alives (15 s) are longer than the probe's pause: it shows a bare timeout.
+  [gateway, keepingAlive] = await Promise.all([startGateway(), startGateway({ KEEPALIVE_MS: "500" })]);
   folder = tempFolder("nginx");
   chmodSync(folder.dir, 0o755);
   const temp = path.join(folder.dir, "temp");
   mkdirSync(temp, { mode: 0o777 });
   chmodSync(temp, 0o777);
-  const upstream = gateway.url.host;
   const servers: string[] = [];
   for (const name of Object.keys(VARIANTS) as Variant[]) {
+    const upstream = (name === "keptAlive" ? keepingAlive : gateway).url.host;
     const port = await freePort();
     urls[name] = `http://127.0.0.1:${port}`;
     const location =
@@ -91,6 +95,7 @@ ${servers.join("\n")}
 afterAll(async () => {
   await nginx?.stop();
   await gateway?.dispose();
+  await keepingAlive?.dispose();
   folder?.remove();
 });
 
@@ -158,6 +163,15 @@ describe("the doctor behind Debian's nginx", () => {
       expect(cut?.kind === "cut" && cut.idleMs).toBeGreaterThan(1500);
       expect(cut?.kind === "cut" && cut.idleMs).toBeLessThan(3000);
       expect(probe.advice[0]?.doc).toBe("docs/proxies.md#idle-timeouts");
+    }
+  });
+
+  it("finds the same timeout not cutting the stream when the gateway's keep-alives are shorter", async () => {
+    const r = await doctorOn(urls.keptAlive, { events: 6, pauseMs: 4000 });
+    for (const probe of [r.compressed, r.identity]) {
+      expect(probe.verdict.problems.find((p) => p.kind === "cut")).toBeUndefined();
+      expect(probe.verdict.received).toBe(6);
+      expect(probe.verdict.keepAlives).toBeGreaterThanOrEqual(3);
     }
   });
 });
