@@ -237,14 +237,14 @@ export async function openAnswer(
     return { x, source, attempt, attempts: made, failed, hedged: false };
   }
   release(lastStream);
-  throw (lastFinal ?? last)?.error ?? everyCircuitOpen(plan);
+  throw (lastFinal ?? last)?.error ?? clientLeft();
 }
 
-/** Every target was skipped by its open circuit: say so rather than inventing an upstream error. */
-function everyCircuitOpen(plan: StreamPlan): GatewayError {
+/** No attempt was made: the client left before the first one (nobody reads this answer). */
+function clientLeft(): GatewayError {
   return new GatewayError(
-    503,
-    ERROR_CODE.upstreamError,
-    `every target is failing and skipped for now (${plan.attempts.map((a) => a.target).join(", ")}); try again shortly`,
+    499,
+    ERROR_CODE.streamCancelled,
+    "the client went away before any upstream attempt",
   );
 }
