@@ -23,10 +23,12 @@ export function attachAnalytics(
   });
 }
 
-/** Writes the plan's stream to `sink` when it ends; its timings start when the request was received. */
+/**
+ * Writes the plan's stream to `sink` when it ends. Its timings already start when the request was
+ * received: the attempt marked that when it created the state (openAttempt), before `server-timing`.
+ */
 export function trackStream(plan: StreamPlan, answer: Answer, state: StreamState, sink: MetricsSink): void {
   const { attempt } = answer;
-  state.metrics.requestReceived(plan.receivedAt);
   attachAnalytics(
     state,
     {

@@ -122,10 +122,18 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   const keepAlive = (() => {
     const make = out.keepAlive;
     if (watch === undefined || watch.keepAliveMs <= 0 || make === undefined) return undefined;
-    return new QuietTimer(
+    const timer: QuietTimer = new QuietTimer(
       () => watch.keepAliveMs,
-      () => live?.enqueue(make()),
+      () => {
+        try {
+          live?.enqueue(make());
+        } catch {
+          // The stream is no longer open (it errored): nothing to keep alive.
+          timer.stop();
+        }
+      },
     );
+    return timer;
   })();
   const stopTimers = () => {
     watchdog?.stop();
