@@ -9,6 +9,7 @@ import { parseGuardrailConfig } from "./guardrail/config.ts";
 import type { GuardrailConfig } from "./guardrail/types.ts";
 import { demoProvider } from "./upstream/demo/transport.ts";
 import { parseAliases } from "./upstream/models.ts";
+import { parseNativeFallbacks } from "./upstream/native-fallbacks.ts";
 import { buildProviders } from "./upstream/providers.ts";
 import { workersAiProvider } from "./upstream/workers-ai/transport.ts";
 
@@ -50,6 +51,7 @@ export function parseConfig(env: Env): GatewayConfig {
   return {
     providers,
     aliases: parseAliases(env.MODEL_ALIASES, providers),
+    nativeFallbacks: parseNativeFallbacks(env.NATIVE_FALLBACKS, providers),
     maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
     resumable: boolVar(env, "RESUMABLE", true),

@@ -36,6 +36,7 @@ export interface Env {
   readonly UPSTREAM_TIMEOUT_MS?: string;
   /** JSON object of model aliases for the unified endpoint, e.g. {"fast": "groq/llama-3.3-70b"}. */
   readonly MODEL_ALIASES?: string;
+  readonly NATIVE_FALLBACKS?: string;
   /** Workers AI binding (optional: declare `[ai] binding = "AI"` in wrangler.toml to enable it). */
   readonly AI?: Ai;
   /** Cross-origin pages allowed to call the gateway: empty = same-origin only, `*`, or a comma list. */

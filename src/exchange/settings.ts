@@ -1,6 +1,7 @@
 import type { GuardrailConfig } from "../guardrail/types.ts";
 import type { StreamWatch } from "../pipeline/upstream-events.ts";
 import type { StreamLimits } from "../resumable/session.ts";
+import type { NativeFallbacks } from "../upstream/native-fallbacks.ts";
 import type { Provider } from "../upstream/providers.ts";
 
 /**
@@ -11,6 +12,8 @@ export interface GatewayConfig {
   readonly providers: ReadonlyMap<string, Provider>;
   /** Alias → its ordered fallback chain of `<provider>/<model>` targets. */
   readonly aliases: ReadonlyMap<string, readonly string[]>;
+  /** Same-wire-format fallback targets of native routes (`NATIVE_FALLBACKS`). */
+  readonly nativeFallbacks: NativeFallbacks;
   readonly maxBodyBytes: number;
   readonly upstreamTimeoutMs: number;
   /** Streams go through a Durable Object (resumable) unless turned off. */

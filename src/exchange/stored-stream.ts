@@ -81,6 +81,11 @@ export async function startStoredStream(
     finishedAt: null,
     eventCount: 0,
     byteCount: 0,
+    attempts: [
+      ...answer.failed.map((f) => ({ ...f, outcome: "failed" as const })),
+      { target: attempt.target, outcome: "answered" },
+    ],
+    hedged: answer.hedged,
   });
   const state = x.state;
   trackStream(plan, answer, state, sink);

@@ -199,6 +199,8 @@ export class StreamObject extends DurableObject<Env> {
       model: r.model,
       provider: r.provider,
       route: r.route,
+      attempts: r.attempts,
+      hedged: r.hedged,
       createdAt: new Date(r.createdAt).toISOString(),
       finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt).toISOString(),
       detail: r.detail,

@@ -47,6 +47,18 @@ export function utf8Length(texts: readonly string[]): number {
   return bytes;
 }
 
+/** One upstream attempt behind a stream, as its status lists it: never a key or a prompt. */
+export type StoredAttempt =
+  | {
+      readonly target: string;
+      readonly outcome: "failed";
+      readonly status: number;
+      readonly code: string;
+      readonly message: string;
+      readonly ms: number;
+    }
+  | { readonly target: string; readonly outcome: "answered" };
+
 /** What is known about a stream, as stored. */
 export interface StreamRecord {
   readonly streamId: string;
@@ -63,6 +75,10 @@ export interface StreamRecord {
   readonly eventCount: number;
   /** UTF-8 bytes of the stored events' texts (see docs/storage.md for rows written before that unit). */
   readonly byteCount: number;
+  /** The attempts that led to this stream, in order, the answering one last. */
+  readonly attempts: readonly StoredAttempt[];
+  /** Whether the answer came from a race started by the TTFT deadline. */
+  readonly hedged: boolean;
 }
 
 /** The storage port of a stream: its record and its events, written in batches. */
@@ -95,6 +111,8 @@ interface StreamRow extends Record<string, SqlStorageValue> {
   finished_at: number | null;
   event_count: number;
   byte_count: number;
+  attempts: string;
+  hedged: number;
 }
 
 interface BatchRow extends Record<string, SqlStorageValue> {
@@ -123,8 +141,8 @@ export class SqlEventStore implements EventStore {
 
   create(r: StreamRecord): void {
     this.#sql.exec(
-      `INSERT INTO stream (id, stream_id, state, detail, model, provider, route, format, owner, created_at, finished_at, event_count, byte_count)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO stream (id, stream_id, state, detail, model, provider, route, format, owner, created_at, finished_at, event_count, byte_count, attempts, hedged)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.streamId,
       r.state,
       r.detail,
@@ -137,6 +155,8 @@ export class SqlEventStore implements EventStore {
       r.finishedAt,
       r.eventCount,
       r.byteCount,
+      JSON.stringify(r.attempts),
+      r.hedged ? 1 : 0,
     );
   }
 
@@ -156,6 +176,8 @@ export class SqlEventStore implements EventStore {
       finishedAt: row.finished_at,
       eventCount: row.event_count,
       byteCount: row.byte_count,
+      attempts: JSON.parse(row.attempts) as StoredAttempt[],
+      hedged: row.hedged === 1,
     };
   }
 

@@ -1,18 +1,20 @@
-import { assertMayUseModel, authenticate } from "../auth/principal.ts";
+import { assertMayUseModel, authenticate, mayUseModel } from "../auth/principal.ts";
 import { checkRateLimit } from "../auth/rate-limit.ts";
 import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
-import { planContext, type StreamPlan } from "../exchange/plan.ts";
+import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
 import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
+import { nativeTargets } from "../upstream/native-fallbacks.ts";
 import { requireProvider } from "../upstream/providers.ts";
 import { matchNative } from "../upstream/registry.ts";
 
 /**
  * `POST /<provider>/<native path>`: forwards the client's request body unchanged to the provider's
  * own endpoint and streams the answer back (resumable by default), or passes a JSON answer through.
+ * With `NATIVE_FALLBACKS`, targets of the same wire format follow it in the attempt list.
  */
 export async function handleNative(
   request: Request,
@@ -32,21 +34,34 @@ export async function handleNative(
   const stream = endpoint.stream ?? optionalBoolean(body.json, "stream") === true;
   // The same rules as the output apply to the prompt, before any upstream call.
   const guarded = guardPrompt(body.json, config.guardrail);
+  const first: Attempt = {
+    target: `${provider.name}/${model}`,
+    provider: provider.name,
+    path: endpoint.upstreamPath,
+    // Unchanged prompts are forwarded byte for byte; a redacted one is re-serialized.
+    body: guarded.changed ? JSON.stringify(body.json) : new TextDecoder().decode(body.bytes),
+    headers: {},
+  };
+  // Configured fallbacks speak the same wire format: the same body, naming the fallback's model. A
+  // target the caller may not use is left out (the caller never asked for it).
+  const fallbacks = nativeTargets(config.nativeFallbacks, config.providers, provider.name, model)
+    .filter((t) => mayUseModel(principal, `${t.provider.name}/${t.model}`, env))
+    .map(
+      (t): Attempt => ({
+        target: `${t.provider.name}/${t.model}`,
+        provider: t.provider.name,
+        path: endpoint.pathFor?.(t.model) ?? endpoint.upstreamPath,
+        body:
+          endpoint.pathModel === undefined ? JSON.stringify({ ...body.json, model: t.model }) : first.body,
+        headers: {},
+      }),
+    );
   const plan: StreamPlan = {
     route: "native",
     model: `${provider.name}/${model}`,
     format: endpoint.format.name,
     stream,
-    attempts: [
-      {
-        target: `${provider.name}/${model}`,
-        provider: provider.name,
-        path: endpoint.upstreamPath,
-        // Unchanged prompts are forwarded byte for byte; a redacted one is re-serialized.
-        body: guarded.changed ? JSON.stringify(body.json) : new TextDecoder().decode(body.bytes),
-        headers: {},
-      },
-    ],
+    attempts: [first, ...fallbacks],
     ...planContext(request, receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));

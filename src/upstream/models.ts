@@ -1,6 +1,6 @@
 import { ConfigError, GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
-import { isObject } from "./json.ts";
+import { isObject, type JsonObject } from "./json.ts";
 import { type Provider, truncate } from "./providers.ts";
 import { FAMILIES } from "./registry.ts";
 import type { ChatTranslator } from "./translator.ts";
@@ -17,10 +17,22 @@ export interface ModelRoute {
 export const MAX_CHAIN = 8;
 
 /** Splits `<provider>/<model>`; undefined when either side is empty. */
-function splitTarget(target: string): { provider: string; model: string } | undefined {
+export function splitTarget(target: string): { provider: string; model: string } | undefined {
   const slash = target.indexOf("/");
   if (slash <= 0 || slash === target.length - 1) return undefined;
   return { provider: target.slice(0, slash), model: target.slice(slash + 1) };
+}
+
+/** Parses a JSON-object variable; not JSON or not an object is a ConfigError naming `name`. */
+export function configObject(json: string, name: string, example: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ConfigError(`${name} is not valid JSON`);
+  }
+  if (!isObject(parsed)) throw new ConfigError(`${name} must be a JSON object like ${example}`);
+  return parsed;
 }
 
 /**
@@ -33,15 +45,7 @@ export function parseAliases(
   providers: ReadonlyMap<string, Provider>,
 ): ReadonlyMap<string, readonly string[]> {
   if (json === undefined || json.trim() === "") return new Map();
-  const parsed: unknown = (() => {
-    try {
-      return JSON.parse(json);
-    } catch {
-      throw new ConfigError("MODEL_ALIASES is not valid JSON");
-    }
-  })();
-  if (!isObject(parsed))
-    throw new ConfigError('MODEL_ALIASES must be a JSON object like {"fast": "groq/llama-3.3-70b"}');
+  const parsed = configObject(json, "MODEL_ALIASES", '{"fast": "groq/llama-3.3-70b"}');
   const map = new Map<string, readonly string[]>();
   for (const [alias, value] of Object.entries(parsed)) {
     const chain = typeof value === "string" ? [value] : value;

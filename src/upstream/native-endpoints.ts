@@ -14,6 +14,8 @@ export interface NativeMatch {
   readonly format: WireFormat;
   /** Model named in the path (Gemini); otherwise the body's `model` field is required. */
   readonly pathModel?: string;
+  /** For a model named in the path: the same endpoint's upstream path for another model (a fallback). */
+  readonly pathFor?: (model: string) => string;
   /** Whether the endpoint streams by itself (Gemini's two actions); otherwise the body's `stream` decides. */
   readonly stream?: boolean;
 }
@@ -61,6 +63,7 @@ export const NATIVE_ENDPOINTS: Readonly<Record<ApiFamily, readonly NativeEndpoin
           upstreamPath: `/v1beta/models/${model}:${action}${query}`,
           format: geminiFormat,
           pathModel: model,
+          pathFor: (other) => `/v1beta/models/${encodeURIComponent(other)}:${action}${query}`,
           stream: action === "streamGenerateContent",
         };
       },

@@ -74,7 +74,7 @@ async function behave(provider: string, b: Behaviour, res: ServerResponse): Prom
       return;
     case "error-event":
       startSse(res);
-      if (provider === "anthropic") {
+      if (provider.startsWith("anthropic")) {
         res.end(
           'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
         );
@@ -85,7 +85,7 @@ async function behave(provider: string, b: Behaviour, res: ServerResponse): Prom
     case "ok": {
       startSse(res);
       const text = b.text ?? `from ${provider}`;
-      if (provider === "anthropic") {
+      if (provider.startsWith("anthropic")) {
         const [start, block, ...rest] = anthropicStream(text);
         res.write(`${start}${block}`);
         if (b.firstTokenMs) await new Promise((r) => setTimeout(r, b.firstTokenMs));
@@ -117,17 +117,19 @@ const BINDINGS = (mockUrl: string) => ({
   UPSTREAM_TIMEOUT_MS: "400",
   CIRCUIT_FAILURES: "3",
   CIRCUIT_COOLDOWN_MS: "600",
+  // Same-wire-format mirrors for the native routes: any Anthropic model, and one OpenAI model renamed.
+  PROVIDERS: JSON.stringify([
+    { name: "anthropic-eu", baseUrl: `${mockUrl}/anthropic-eu`, format: "anthropic" },
+    { name: "mirror", baseUrl: `${mockUrl}/mirror/v1`, format: "openai" },
+  ]),
+  NATIVE_FALLBACKS: JSON.stringify({
+    "anthropic/*": ["anthropic-eu/*"],
+    "openai/gpt-native": ["mirror/gpt-mirror"],
+  }),
 });
 
 beforeAll(async () => {
   await mock.start();
-  mock.handle(async (req, res) => {
-    const provider = req.url.startsWith("/anthropic/") ? "anthropic" : "openai";
-    const n = seen.filter((s) => s.provider === provider).length;
-    seen.push({ provider, at: Date.now(), req });
-    const list = script[provider] ?? [{ kind: "ok" }];
-    await behave(provider, list[Math.min(n, list.length - 1)] ?? { kind: "ok" }, res);
-  });
   [gateway, hedging] = await Promise.all([
     startGateway(BINDINGS(mock.baseUrl)),
     startGateway({ ...BINDINGS(mock.baseUrl), TTFT_DEADLINE_MS: "300", UPSTREAM_TIMEOUT_MS: "5000" }),
@@ -142,6 +144,14 @@ afterAll(async () => {
 beforeEach(() => {
   script = {};
   seen = [];
+  // Reinstalled each time: a test may put its own handler in place.
+  mock.handle(async (req, res) => {
+    const provider = req.url.split("/")[1] ?? "openai";
+    const n = seen.filter((s) => s.provider === provider).length;
+    seen.push({ provider, at: Date.now(), req });
+    const list = script[provider] ?? [{ kind: "ok" }];
+    await behave(provider, list[Math.min(n, list.length - 1)] ?? { kind: "ok" }, res);
+  });
 });
 
 function chat(gw: LocalGateway, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -411,6 +421,20 @@ describe("the SDK and resumable streams", () => {
     const id = res.headers.get("x-stream-id");
     const replay = await readToEnd(await fetch(new URL(`/v1/streams/${id}`, gateway.url)));
     expect(textOf(replay)).toBe("stored");
+    // The stream's status lists the attempts behind it: the failed one (status, code, time), then the answer.
+    const status = (await (await fetch(new URL(`/v1/streams/${id}/status`, gateway.url))).json()) as {
+      attempts: { target: string; outcome: string; status?: number; code?: string; ms?: number }[];
+      hedged: boolean;
+    };
+    expect(status.hedged).toBe(false);
+    expect(status.attempts).toHaveLength(2);
+    expect(status.attempts[0]).toMatchObject({
+      target: status.attempts[1]?.target,
+      outcome: "failed",
+      status: 502,
+    });
+    expect(status.attempts[0]?.ms).toBeGreaterThanOrEqual(0);
+    expect(status.attempts[1]).toEqual({ target: expect.stringMatching(/^openai\//), outcome: "answered" });
   });
 
   it("retries a non-streaming request too", async () => {
@@ -435,5 +459,101 @@ describe("the SDK and resumable streams", () => {
     expect(res.status).toBe(200);
     expect(JSON.stringify(await res.json())).toContain("json ok");
     expect(calls).toBe(2);
+  });
+});
+
+describe("native routes fall back to the same wire format", () => {
+  function messages(model: string, headers: Record<string, string> = {}) {
+    return fetch(new URL("/anthropic/v1/messages", gateway.url), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-resumable": "false", ...headers },
+      body: JSON.stringify({
+        model,
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+  }
+
+  it("retries the target, then answers from an Anthropic-format mirror with the same body", async () => {
+    serial++;
+    const model = `claude-native-${serial}`;
+    script.anthropic = [{ kind: "status", status: 503 }];
+    script["anthropic-eu"] = [{ kind: "ok", text: "from the mirror" }];
+    const res = await messages(model);
+    expect(res.status).toBe(200);
+    const body = await readToEnd(res);
+    // The client gets the mirror's own Anthropic stream, whole: one message_start, one message_stop.
+    expect(body).toContain('"text":"from the mirror"');
+    expect(body.match(/event: message_start/g)).toHaveLength(1);
+    expect(body.match(/event: message_stop/g)).toHaveLength(1);
+    expect(res.headers.get("x-gateway-target")).toBe(`anthropic-eu/${model}`);
+    expect(res.headers.get("x-gateway-attempts")).toBe("4");
+    expect(seen.filter((x) => x.provider === "anthropic")).toHaveLength(3);
+    const mirror = seen.filter((x) => x.provider === "anthropic-eu");
+    expect(mirror).toHaveLength(1);
+    expect(mirror[0]?.req.url).toBe("/anthropic-eu/v1/messages");
+    expect(JSON.parse(mirror[0]?.req.body ?? "{}")).toMatchObject({ model, max_tokens: 64, stream: true });
+    // The mirror has no key configured: nothing of the first provider's key travels to it.
+    expect(mirror[0]?.req.headers["x-api-key"]).toBeUndefined();
+  });
+
+  it("names the mirror's model when the fallback renames it, on the OpenAI route", async () => {
+    script.openai = [{ kind: "status", status: 500 }];
+    script.mirror = [{ kind: "ok", text: "renamed" }];
+    const res = await fetch(new URL("/openai/v1/chat/completions", gateway.url), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-resumable": "false" },
+      body: JSON.stringify({
+        model: "gpt-native",
+        stream: true,
+        temperature: 0.3,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    expect(textOf(await readToEnd(res))).toBe("renamed");
+    expect(res.headers.get("x-gateway-target")).toBe("mirror/gpt-mirror");
+    const sent = seen.find((x) => x.provider === "mirror");
+    expect(sent?.req.url).toBe("/mirror/v1/chat/completions");
+    expect(JSON.parse(sent?.req.body ?? "{}")).toEqual({
+      model: "gpt-mirror",
+      stream: true,
+      temperature: 0.3,
+      messages: [{ role: "user", content: "hi" }],
+    });
+  });
+
+  it("returns a 400 at once in Anthropic's shape: a client error is never routed around", async () => {
+    serial++;
+    script.anthropic = [
+      {
+        kind: "status",
+        status: 400,
+        body: { type: "error", error: { type: "invalid_request_error", message: "bad field" } },
+      },
+    ];
+    const res = await messages(`claude-native-${serial}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      type: "error",
+      error: { type: "invalid_request_error", message: expect.stringContaining("bad field") },
+    });
+    expect(seen.map((x) => x.provider)).toEqual(["anthropic"]);
+  });
+
+  it("has no fallback for a model no key matches", async () => {
+    script.openai = [{ kind: "status", status: 503 }];
+    const res = await fetch(new URL("/openai/v1/chat/completions", gateway.url), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-resumable": "false" },
+      body: JSON.stringify({
+        model: `gpt-alone-${++serial}`,
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    expect(res.status).toBe(503);
+    expect(seen.map((x) => x.provider)).toEqual(["openai", "openai", "openai"]);
   });
 });

@@ -33,6 +33,8 @@ export const NEW_RECORD: StreamRecord = {
   finishedAt: null,
   eventCount: 0,
   byteCount: 0,
+  attempts: [{ target: "openai/gpt-test", outcome: "answered" }],
+  hedged: false,
 };
 
 const FIVE_MB = 5 * 1024 * 1024;

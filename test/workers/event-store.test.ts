@@ -126,7 +126,7 @@ function toVersion1(sql: SqlStorage): void {
     CREATE TABLE event_batch (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, events TEXT NOT NULL);`);
 }
 
-describe("schema migration 2 (batches spanning rows)", () => {
+describe("schema migrations 2 (batches spanning rows) and 3 (attempts)", () => {
   it("gives a new object the same layout as an object migrated from version 1", async () => {
     const fresh = await runInDurableObject(freshObject(), (_instance, state) => layout(state.storage.sql));
     const migrated = await runInDurableObject(freshObject(), (_instance, state) => {
@@ -157,11 +157,14 @@ describe("schema migration 2 (batches spanning rows)", () => {
         version: sql.exec<{ version: number }>("SELECT version FROM schema_version").one().version,
         parts: sql.exec<{ part: number }>("SELECT part FROM event_batch ORDER BY first_seq, part").toArray(),
         fromOld: store.readAfter(1),
+        record: store.record(),
         all: store.readAfter(0),
         big,
       };
     });
-    expect(got.version).toBe(2);
+    expect(got.version).toBe(3);
+    // Migration 3: a stream stored before attempts were recorded lists none, and did not hedge.
+    expect(got.record).toMatchObject({ streamId: "s", eventCount: 4, attempts: [], hedged: false });
     expect(got.parts.map((r) => r.part)).toEqual([0, 0, 0, 1, 2]);
     expect(got.fromOld.slice(0, 2)).toEqual(old.slice(1));
     expect(got.all).toEqual([...old, got.big]);

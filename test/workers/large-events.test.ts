@@ -53,6 +53,8 @@ async function storeStream(id: string, upstream: string): Promise<{ sent: string
       finishedAt: null,
       eventCount: 0,
       byteCount: 0,
+      attempts: [],
+      hedged: false,
     });
     const session = new StreamSession(
       store,
