@@ -104,6 +104,38 @@ function serve(res: ServerResponse, plan: StreamPlan, format: MockFormat): void 
   schedule();
 }
 
+/**
+ * Failing upstreams for the resilience rows, chosen by the first path segment (each is a provider
+ * of its own in bench/targets.ts): `/down/` always answers 503, `/flaky/` answers 503 to every
+ * other request (sequential streams: each gateway stream sees one 503, then an answer), `/slow/`
+ * holds its response for SLOW_FIRST_TOKEN_MS. Anything else streams at once.
+ */
+const SLOW_FIRST_TOKEN_MS = 3000;
+let flakyRequests = 0;
+
+function unavailable(res: ServerResponse): void {
+  res.writeHead(503, { "content-type": "application/json" });
+  res.end('{"error":{"message":"bench mock: unavailable","type":"server_error"}}');
+}
+
+function respond(req: IncomingMessage, res: ServerResponse, plan: StreamPlan): void {
+  const url = req.url ?? "";
+  const format = formatFor(url);
+  const kind = url.split("/")[1];
+  if (kind === "down") return unavailable(res);
+  if (kind === "flaky") {
+    flakyRequests += 1;
+    if (flakyRequests % 2 === 1) return unavailable(res);
+  }
+  if (kind === "slow") {
+    const timer = setTimeout(() => serve(res, plan, format), SLOW_FIRST_TOKEN_MS);
+    // A hedged gateway aborts the loser: its connection closes, and nothing is sent on it.
+    res.on("close", () => clearTimeout(timer));
+    return;
+  }
+  serve(res, plan, format);
+}
+
 function handle(req: IncomingMessage, res: ServerResponse): void {
   let body = "";
   req.setEncoding("utf8");
@@ -117,7 +149,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       res.end('{"error":{"message":"bench mock: POST a model named bench-n<events>-i<ms>-p<chars>"}}');
       return;
     }
-    serve(res, plan, formatFor(req.url ?? ""));
+    respond(req, res, plan);
   });
 }
 

@@ -99,10 +99,12 @@ async function smokeTest(ctx: BenchContext): Promise<void> {
 }
 
 /** Printed for `--help` and after a usage error. */
-const USAGE = `usage: npm run bench [-- --no-build]
-Bundles the worker, starts the mock upstream and six workerd targets, runs every scenario (~3 min,
+const USAGE = `usage: npm run bench [-- --no-build] [-- --only=<scenario>[,<scenario>...]]
+Bundles the worker, starts the mock upstream and seven workerd targets, runs every scenario (~3 min,
 on a quiet machine), prints one table and writes bench/results/<time>.json and latest.json.
   --no-build  reuse dist/local from an earlier build instead of bundling the current source
+  --only=ids  run only these scenarios (ids: ${SCENARIOS.map((s) => s.id).join(", ")}) and write no
+              result file: for working on a scenario; committed results come from a full run
   --help      print this and exit, starting nothing
 See bench/README.md for what each number means.`;
 
@@ -110,17 +112,23 @@ See bench/README.md for what each number means.`;
  * The options, or the exit code when there is nothing to run. Checked before anything starts: a
  * typo (or `--help`) must not launch three minutes of benchmark.
  */
-function parseOptions(argv: readonly string[]): { readonly build: boolean } | number {
+function parseOptions(
+  argv: readonly string[],
+): { readonly build: boolean; readonly only: readonly string[] | undefined } | number {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const unknown = argv.find((a) => a !== "--no-build");
+  const onlyArg = argv.find((a) => a.startsWith("--only="));
+  const only = onlyArg?.slice("--only=".length).split(",");
+  const unknown =
+    argv.find((a) => a !== "--no-build" && a !== onlyArg) ??
+    only?.find((id) => !SCENARIOS.some((s) => s.id === id));
   if (unknown !== undefined) {
-    process.stderr.write(`bench: unknown argument ${JSON.stringify(unknown)}\n${USAGE}\n`);
+    process.stderr.write(`bench: unknown argument or scenario ${JSON.stringify(unknown)}\n${USAGE}\n`);
     return 2;
   }
-  return { build: !argv.includes("--no-build") };
+  return { build: !argv.includes("--no-build"), only };
 }
 
 async function main(): Promise<void> {
@@ -132,7 +140,7 @@ async function main(): Promise<void> {
   const started = new Date();
   // `npm run bench -- --no-build` reuses dist/local from an earlier build (recorded in the JSON),
   // for iterating on the bench itself; a normal run always measures the current source.
-  const { build } = options;
+  const { build, only } = options;
   if (build) {
     log("bench: bundling the worker (wrangler deploy --dry-run)…");
     buildWorker();
@@ -153,7 +161,7 @@ async function main(): Promise<void> {
     // Everything the bench runs (mock, every workerd) descends from this process.
     const load = new ForeignLoad(process.pid);
     const sections: (Section & { id: string; detail: unknown; seconds: number; otherCores: number })[] = [];
-    for (const scenario of SCENARIOS) {
+    for (const scenario of SCENARIOS.filter((s) => only === undefined || only.includes(s.id))) {
       log(`bench: ${scenario.title}`);
       const t0 = performance.now();
       load.start();
@@ -213,6 +221,10 @@ async function main(): Promise<void> {
       goals,
       workerLogLines: workerLogs.lines(),
     };
+    if (only !== undefined) {
+      log("bench: --only ran part of the suite: no result file written");
+      return;
+    }
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(
       RESULTS_DIR,

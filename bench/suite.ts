@@ -12,6 +12,7 @@ import {
   firstContentScenario,
   peakMemoryScenario,
   replayScenario,
+  resilienceScenario,
   scanThroughputScenario,
   storedRowsScenario,
   throughputScenario,
@@ -39,6 +40,9 @@ const GUARDRAIL_RULES = "";
 const RESUMABLE_GATEWAY = { ...PLAIN_GATEWAY, RESUMABLE: "true" };
 const OBSERVE_GATEWAY = { ...PLAIN_GATEWAY, GUARDRAIL_MODE: "observe", GUARDRAIL_RULES };
 const ENFORCE_GATEWAY = { ...PLAIN_GATEWAY, GUARDRAIL_MODE: "enforce", GUARDRAIL_RULES };
+/** Issue 14's hedging deadline. */
+const HEDGE_DEADLINE_MS = 500;
+const HEDGE_GATEWAY = { ...PLAIN_GATEWAY, TTFT_DEADLINE_MS: String(HEDGE_DEADLINE_MS) };
 
 /** The systems under test, in table column order. */
 export const TARGETS: readonly TargetSpec[] = [
@@ -56,6 +60,8 @@ export const TARGETS: readonly TargetSpec[] = [
   // Issue 5: the guardrail scanning and reporting without holding text, then holding its window.
   { id: "gateway-observe", start: (mock) => gatewayTarget(mock, "gateway-observe", OBSERVE_GATEWAY) },
   { id: "gateway-enforce", start: (mock) => gatewayTarget(mock, "gateway-enforce", ENFORCE_GATEWAY) },
+  // Issue 14: the plain gateway with a TTFT deadline, which hedges a slow first target.
+  { id: "gateway-hedge", start: (mock) => gatewayTarget(mock, "gateway-hedge", HEDGE_GATEWAY) },
 ];
 
 /** A token delta is a few characters; 16 keeps events near a real chunk's ~200 bytes with the JSON. */
@@ -229,6 +235,21 @@ export const SCENARIOS: readonly Scenario[] = [
     streams: 10,
     warmup: 2,
   }),
+  resilienceScenario({
+    id: "resilience",
+    title:
+      "Issue 14, resilience on POST /v1/chat/completions (request start → first content; defaults: RETRY_ATTEMPTS 3, RETRY_BACKOFF_MS 250 jittered, CIRCUIT_FAILURES 3): a healthy chain against no chain, one 503, a target down, a first target 3 s slow",
+    plain: "gateway",
+    hedging: "gateway-hedge",
+    deadlineMs: HEDGE_DEADLINE_MS,
+    plan: { events: 5, intervalMs: 10, padChars: 8 },
+    samples: 100,
+    failingSamples: 20,
+    slowSamples: 3,
+    warmup: 10,
+    healthyBoundMs: 0.25,
+    hedgeBoundMs: 5,
+  }),
   // Keep last: it reads each workerd's high-water mark over every scenario above.
   peakMemoryScenario(),
 ];
@@ -239,4 +260,5 @@ export const GOALS: readonly string[] = [
   "issue 3 (gateway on /v1/chat/completions, Anthropic upstream translated): added event delay ≤ 1.5× the passthrough's",
   "issue 4 (gateway-resumable): TTFT p50 and event delay p50 ≤ the passthrough's + 1 ms (the Durable Object hop)",
   "issue 5 (gateway-observe): event delay p50 ≤ the plain gateway's (guardrail off) + 0.1 ms",
+  "issue 14: a chain whose first target is healthy costs nothing (first content p50 ≤ no chain + 0.25 ms); a first target 3 s slow, hedged at 500 ms, answers by 500 ms + the no-chain first content + 5 ms",
 ];

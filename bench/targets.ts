@@ -126,6 +126,14 @@ function upstreamBindings(mockOrigin: string): Record<string, string> {
     OPENAI_API_KEY: "sk-bench",
     ANTHROPIC_API_KEY: "sk-ant-bench",
     GEMINI_API_KEY: "AIza-bench",
+    // The resilience rows' failing upstreams (bench/mock-server.ts): OpenAI-compatible, no key.
+    PROVIDERS: JSON.stringify(
+      ["down", "flaky", "slow"].map((name) => ({
+        name,
+        baseUrl: `${mockOrigin}/${name}/v1`,
+        format: "openai",
+      })),
+    ),
   };
 }
 

@@ -3,6 +3,7 @@ export { type EventDelayOptions, eventDelayScenario } from "./event-delay.ts";
 export { type FirstContentOptions, firstContentScenario } from "./first-content.ts";
 export { type ScanOptions, scanThroughputScenario } from "./guardrail-scan.ts";
 export { peakMemoryScenario } from "./memory.ts";
+export { type ResilienceOptions, resilienceScenario } from "./resilience.ts";
 export {
   type ReplayOptions,
   replayScenario,
