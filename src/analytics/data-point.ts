@@ -34,6 +34,7 @@ export const DOUBLE = {
   bytesSent: 11,
   attempts: 12,
   hedged: 13,
+  malformedEvents: 14,
 } as const;
 
 /** Name of a blob field. */
@@ -73,6 +74,8 @@ export interface DataPointMeta {
   readonly attempts?: number;
   /** Whether the answer won a race started by the TTFT deadline. */
   readonly hedged?: boolean;
+  /** Upstream events skipped because their data was not JSON (unified endpoint). */
+  readonly malformedEvents?: number;
 }
 
 /** One Analytics Engine data point, assignable to the runtime's `AnalyticsEngineDataPoint`. */
@@ -170,6 +173,7 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     bytesSent: measured(metrics.bytesSent),
     attempts: meta.attempts ?? 1,
     hedged: meta.hedged === true ? 1 : 0,
+    malformedEvents: meta.malformedEvents ?? 0,
   };
   return {
     indexes: [truncateUtf8(meta.model, INDEX_MAX_BYTES)],

@@ -7,18 +7,23 @@ import type { StreamPlan } from "./plan.ts";
 /**
  * Writes the stream's one data point when its outcome is decided, whichever way it ends (complete,
  * interrupted, blocked, cancelled, lost): `StreamMetrics.end` is true only the first time. The
- * guardrail verdict and the upstream's request id are read from `state` then, because both are
- * learnt after the state is created (the id arrives with the upstream's headers).
+ * guardrail verdict, the upstream's request id and the malformed-event count are read from `state`
+ * then, because they are learnt after the state is created (the id arrives with the upstream's headers).
  */
 export function attachAnalytics(
   state: StreamState,
-  meta: Omit<DataPointMeta, "guardrail" | "upstreamRequestId">,
+  meta: Omit<DataPointMeta, "guardrail" | "upstreamRequestId" | "malformedEvents">,
   sink: MetricsSink,
 ): void {
   state.onEnd((outcome) => {
     if (state.outputTokens !== undefined) state.metrics.usage(state.outputTokens);
     if (!state.metrics.end(Date.now(), outcome)) return;
-    const ended = { ...meta, guardrail: state.guardrail, upstreamRequestId: state.upstreamRequestId };
+    const ended = {
+      ...meta,
+      guardrail: state.guardrail,
+      upstreamRequestId: state.upstreamRequestId,
+      malformedEvents: state.malformedEvents,
+    };
     sink.write(buildDataPoint(ended, state.metrics.snapshot()));
   });
 }

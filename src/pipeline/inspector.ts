@@ -7,6 +7,8 @@ import type { StreamState } from "./stream-state.ts";
 
 /** What the gateway's own error events carry: no text, an error the client's SDK raises. */
 const ERROR_INFO: EventInfo = { parts: [], signal: "error" };
+/** What an end marker the gateway appends carries: the normal end. */
+const COMPLETE_INFO: EventInfo = { parts: [], signal: "complete", endOfStream: true };
 
 /**
  * Reads every event once with the format adapter and keeps the stream honest: it records the
@@ -18,6 +20,9 @@ const ERROR_INFO: EventInfo = { parts: [], signal: "error" };
 export class Inspector {
   readonly #format: WireFormat;
   readonly #state: StreamState;
+  /** Parallel answers seen (one past the highest choice index) and those that finished. */
+  #span = 0;
+  #finished: Set<number> | undefined;
 
   constructor(format: WireFormat, state: StreamState) {
     this.#format = format;
@@ -30,6 +35,8 @@ export class Inspector {
    */
   item(ev: SseEvent, info: EventInfo = this.#format.inspect(ev)): StreamItem[] {
     record(this.#state, info);
+    if (info.choiceSpan !== undefined && info.choiceSpan > this.#span) this.#span = info.choiceSpan;
+    if (info.finishes !== undefined) for (const i of info.finishes) (this.#finished ??= new Set()).add(i);
     if (info.parts.length > 0) {
       const now = Date.now();
       this.#state.metrics.firstUpstreamContent(now);
@@ -48,6 +55,13 @@ export class Inspector {
   end(): StreamItem[] {
     const state = this.#state;
     if (state.upstreamError !== undefined || (state.completeSeen && !state.readFailed)) return [];
+    // Closed cleanly after every choice finished, only the end marker missing: the answer is whole.
+    const marker = this.#format.endMarker;
+    const finished = this.#finished?.size ?? 0;
+    if (marker !== undefined && !state.readFailed && finished > 0 && finished >= this.#span) {
+      state.completeSeen = true;
+      return gatewayItems(marker(), COMPLETE_INFO);
+    }
     const message = state.readFailed
       ? "the upstream connection failed before the response was complete"
       : "the upstream stream ended before the response was complete";

@@ -20,6 +20,8 @@ export class StreamState {
   interruption: InBandError | undefined;
   /** Set by a stage that stopped the stream on purpose (guardrail block, an upstream event over the limit). */
   stoppedBy: { readonly outcome: StreamOutcome; readonly error: InBandError } | undefined;
+  /** Upstream events skipped on the unified endpoint because their data was not JSON. */
+  malformedEvents = 0;
   /** The upstream's output token count, when it reported one (the data point's exact count). */
   outputTokens: number | undefined;
   /** Timings of this stream (TTFT, gaps, bytes), written as one analytics data point at the end. */

@@ -40,6 +40,7 @@ export class Translation {
     const events = this.#events(this.#translator.end(!state.readFailed));
     const usage = this.#translator.usage;
     if (usage !== undefined) state.outputTokens ??= usage.completion_tokens;
+    state.malformedEvents = this.#translator.malformed;
     return events;
   }
 
@@ -50,7 +51,7 @@ export class Translation {
         // JSON.stringify never writes a line break, so the chunk is one `data:` line.
         const ev = sseEvent({ data: JSON.stringify(step.chunk) });
         out.push({ ev, info: inspectChunk(step.chunk) });
-      } else if (step.kind === "event") out.push({ ev: step.ev, info: undefined });
+      } else if (step.kind === "event") out.push({ ev: step.ev, info: step.info });
       else if (step.kind === "done") out.push({ ev: sseEvent({ data: "[DONE]" }), info: undefined });
       else for (const ev of this.#clientFormat.errorEvents(step.error)) out.push({ ev, info: undefined });
     }

@@ -42,6 +42,13 @@ export interface EventInfo {
   readonly errorMessage?: string;
   /** Provider finish reason as the provider spelled it. */
   readonly finishReason?: string;
+  /**
+   * For formats whose answers run in parallel (OpenAI's `n` choices): one past the highest choice
+   * index this event carries, and the indices it gives a finish reason. An answer every choice of
+   * which finished is whole even if the upstream then closes without its end marker.
+   */
+  readonly choiceSpan?: number;
+  readonly finishes?: readonly number[];
   /** Exact token counts when the event carries usage. */
   readonly usage?: { readonly inputTokens?: number; readonly outputTokens?: number };
 }
@@ -133,6 +140,12 @@ export interface WireFormat {
    * raises. Built from their fields (`sseEvent`), so the pipeline carries them without decoding them.
    */
   errorEvents(err: InBandError): SseEvent[];
+  /**
+   * The end marker a client of this format waits for, for an upstream that closed cleanly after every
+   * choice finished but never sent it (some OpenAI-compatible servers): the gateway appends it and the
+   * stream is complete. Absent: a format whose streams are complete only by their own signals.
+   */
+  readonly endMarker?: () => SseEvent[];
   /** The events that end a stream stopped by the guardrail, in this format's own terms (content filter). */
   blockedEvents(rule: string): SseEvent[];
   /**

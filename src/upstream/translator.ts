@@ -1,5 +1,5 @@
 import type { SseEvent } from "../sse/types.ts";
-import type { InBandError } from "./format.ts";
+import type { EventInfo, InBandError } from "./format.ts";
 import type { ChatChunk, ChatCompletion, ChatRequest, ChatUsage } from "./openai-chat/types.ts";
 
 /** The upstream request a translator builds: path relative to the provider's base URL, and JSON body. */
@@ -24,8 +24,11 @@ export interface ChunkIdentity {
 /** One output step of a stream translator. */
 export type TranslateStep =
   | { readonly kind: "chunk"; readonly chunk: ChatChunk }
-  /** An upstream event that is already an OpenAI chunk, forwarded byte for byte. */
-  | { readonly kind: "event"; readonly ev: SseEvent }
+  /**
+   * An upstream event that is already an OpenAI chunk, forwarded byte for byte, with what the
+   * translator already read out of it (so the chunk is parsed once), when it did.
+   */
+  | { readonly kind: "event"; readonly ev: SseEvent; readonly info?: EventInfo }
   /** The upstream really finished: the caller sends `data: [DONE]`. */
   | { readonly kind: "done" }
   /** The upstream failed or was cut: the caller sends an in-band error and no `[DONE]`. */
@@ -42,6 +45,11 @@ export interface StreamTranslator {
   end(cleanEof: boolean): TranslateStep[];
   /** Exact usage once the upstream reported it (for analytics), whether or not the client asked for it. */
   readonly usage: ChatUsage | undefined;
+  /**
+   * Whole events skipped because their data was not JSON (a proxy or CDN that rewrote the body):
+   * never forwarded as garbage the client's SDK would choke on, and counted for analytics.
+   */
+  readonly malformed: number;
 }
 
 /**

@@ -273,3 +273,82 @@ describe("a cut in the middle of an event ends with the gateway's error, never a
     expect(s).toMatchObject({ state: "interrupted", detail: "upstream_error: model overloaded" });
   });
 });
+
+describe("ends that are honest but not too strict", () => {
+  const chunk = (delta: object, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: "c9", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+  for (const resumable of [false, true]) {
+    const mode = resumable ? "resumable" : "direct";
+    it(`completes a stream whose choice finished but which closed without [DONE], appending it (${mode})`, async () => {
+      mock.handle((_req, res) => {
+        startSse(res);
+        res.end(
+          chunk({ role: "assistant", content: "" }) + chunk({ content: "all here" }) + chunk({}, "stop"),
+        );
+      });
+      const client = new OpenAI({
+        baseURL: new URL("/openai/v1", gateway.url).href,
+        apiKey: "unused",
+        maxRetries: 0,
+        defaultHeaders: { "x-resumable": String(resumable) },
+      });
+      let text = "";
+      const stream = await client.chat.completions.create({ model: "gpt-x", stream: true, messages: [] });
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+      expect(text).toBe("all here");
+      const raw = await readToEnd(
+        await post(
+          "/openai/v1/chat/completions",
+          { model: "gpt-x", stream: true, messages: [] },
+          { "x-resumable": String(resumable) },
+        ),
+      );
+      const data = dataOf(raw);
+      expect(data.at(-1)).toBe("[DONE]");
+      expect(raw).not.toContain("upstream_interrupted");
+    });
+  }
+
+  it("still calls a stream cut before its finish reason interrupted", async () => {
+    mock.handle((_req, res) => {
+      startSse(res);
+      res.end(chunk({ role: "assistant", content: "" }) + chunk({ content: "half" }));
+    });
+    const raw = await readToEnd(
+      await post(
+        "/openai/v1/chat/completions",
+        { model: "gpt-x", stream: true, messages: [] },
+        { "x-resumable": "false" },
+      ),
+    );
+    expect(raw).toContain("upstream_interrupted");
+    expect(dataOf(raw)).not.toContain("[DONE]");
+  });
+
+  it("skips an event that is not JSON on the unified endpoint; a native route stays transparent", async () => {
+    mock.handle((_req, res) => {
+      startSse(res);
+      res.end(
+        `${chunk({ role: "assistant", content: "" })}${chunk({ content: "before " })}data: <html>rewritten by a proxy</html>\n\n${chunk({ content: "after" })}${chunk({}, "stop")}data: [DONE]\n\n`,
+      );
+    });
+    const client = new OpenAI({ baseURL: new URL("/v1", gateway.url).href, apiKey: "unused", maxRetries: 0 });
+    let text = "";
+    const stream = await client.chat.completions.create(
+      { model: "openai/gpt-x", stream: true, messages: [{ role: "user", content: "hi" }] },
+      { headers: { "x-resumable": "false" } },
+    );
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    // The SDK would have thrown on the garbage; the count is in the data point (test/workers/analytics.test.ts).
+    expect(text).toBe("before after");
+    const native = await readToEnd(
+      await post(
+        "/openai/v1/chat/completions",
+        { model: "gpt-x", stream: true, messages: [] },
+        { "x-resumable": "false" },
+      ),
+    );
+    expect(native).toContain("data: <html>rewritten by a proxy</html>");
+  });
+});

@@ -179,4 +179,28 @@ describe("timings", () => {
     expect(point?.doubles?.[DOUBLE.bytesSent - 1]).toBe(line.bytesSent);
     expect(point?.doubles?.[DOUBLE.durationMs - 1]).toBe(line.durationMs);
   });
+
+  it("counts the events skipped on the unified endpoint because they were not JSON, and none on a native route", async () => {
+    const unified = await SELF.fetch(`${GATEWAY}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-resumable": "false" },
+      body: JSON.stringify({
+        model: "openai/garbled:3",
+        stream: true,
+        messages: [{ role: "user", content: "x" }],
+      }),
+    });
+    const text = await unified.text();
+    expect(text).not.toContain("<html>");
+    const line = (await exactlyOne("garbled:3")) as MetricsLine & { malformedEvents: number };
+    expect(line).toMatchObject({ outcome: "complete", malformedEvents: 1 });
+    const point = points.find((p) => p.indexes?.[0] === "openai/garbled:3");
+    expect(point?.doubles?.[DOUBLE.malformedEvents - 1]).toBe(1);
+    lines = [];
+    const native = await (await start("garbled:3", { "x-resumable": "false" })).text();
+    expect(native).toContain("data: <html>rewritten</html>");
+    expect(
+      ((await exactlyOne("garbled:3")) as MetricsLine & { malformedEvents: number }).malformedEvents,
+    ).toBe(0);
+  });
 });

@@ -42,6 +42,8 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     this.#identity = identity;
   }
 
+  malformed = 0;
+
   /** Exact usage as last reported by the upstream (prompt includes cached input tokens). */
   get usage(): ChatUsage | undefined {
     return toChatUsage(this.#usage);
@@ -90,9 +92,12 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     const payload = parseJson(ev.data);
     if (!isRecord(payload)) {
       // An unterminated block is the last one before EOF: broken JSON there means the body was cut.
-      return ev.terminated
-        ? this.#fail(ERROR_CODE.upstreamError, `Anthropic sent a malformed ${ev.event ?? "message"} event`)
-        : this.#fail(ERROR_CODE.upstreamInterrupted, "the upstream stream ended inside an event");
+      // A whole event that is not JSON (a rewritten body) is skipped and counted, never forwarded.
+      if (ev.terminated) {
+        this.malformed++;
+        return [];
+      }
+      return this.#fail(ERROR_CODE.upstreamInterrupted, "the upstream stream ended inside an event");
     }
     return handle(payload);
   }

@@ -39,6 +39,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
   #promptBlocked = false;
   #ended = false;
   #usage: ChatUsage | undefined;
+  malformed = 0;
 
   constructor(identity: ChunkIdentity) {
     this.#identity = identity;
@@ -61,9 +62,12 @@ export class GeminiStreamTranslator implements StreamTranslator {
     }
     const chunk = tryParse(ev.data);
     if (!isObject(chunk)) {
-      return ev.terminated
-        ? this.#fail(ERROR_CODE.upstreamError, "Gemini sent an event that is not a JSON object")
-        : this.#fail(ERROR_CODE.upstreamInterrupted, "the Gemini stream ended in the middle of an event");
+      // A whole event that is not JSON (a rewritten body) is skipped and counted, never forwarded.
+      if (ev.terminated) {
+        this.malformed++;
+        return [];
+      }
+      return this.#fail(ERROR_CODE.upstreamInterrupted, "the Gemini stream ended in the middle of an event");
     }
     const error = readError(chunk);
     if (error !== undefined)

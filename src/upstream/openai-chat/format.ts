@@ -60,13 +60,23 @@ export function inspectChunk(chunk: unknown, errorEvent = false): EventInfo {
   const parts: TextPart[] = [];
   visitText(chunk, (channel, text) => parts.push({ channel, text }));
   let finishReason: string | undefined;
+  let choiceSpan = 0;
+  let finishes: number[] | undefined;
   for (const choice of arr(chunk, "choices")) {
-    if (isObject(choice)) finishReason = str(choice, "finish_reason") ?? finishReason;
+    if (!isObject(choice)) continue;
+    const index = num(choice, "index") ?? 0;
+    if (index >= choiceSpan) choiceSpan = index + 1;
+    const reason = str(choice, "finish_reason");
+    if (reason === undefined) continue;
+    finishReason = reason;
+    (finishes ??= []).push(index);
   }
   const usage = obj(chunk, "usage");
   return {
     parts,
     ...(finishReason === undefined ? {} : { finishReason }),
+    ...(choiceSpan === 0 ? {} : { choiceSpan }),
+    ...(finishes === undefined ? {} : { finishes }),
     ...(usage === undefined
       ? {}
       : {
@@ -106,6 +116,7 @@ export const openAiChatFormat: WireFormat = {
   isWhole: wholeJsonEvent(["[DONE]"]),
   rewrite,
   errorEvents,
+  endMarker: () => [sseEvent({ data: "[DONE]" })],
   blockedEvents,
   answerTexts: chatAnswerTexts,
   blockedAnswer: chatBlockedAnswer,

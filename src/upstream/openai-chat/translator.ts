@@ -1,8 +1,9 @@
 import { GatewayError } from "../../errors.ts";
 import { ERROR_CODE } from "../../protocol.ts";
 import type { SseEvent } from "../../sse/types.ts";
-import { isObject, num, obj, tryParse } from "../json.ts";
+import { isObject, type JsonObject, num, obj, tryParse } from "../json.ts";
 import type { ChatTranslator, ChunkIdentity, StreamTranslator, TranslateStep } from "../translator.ts";
+import { inspectChunk } from "./format.ts";
 import type { ChatCompletion, ChatRequest, ChatUsage } from "./types.ts";
 
 /** The request body for an OpenAI-compatible upstream: the client's fields, with the provider's model name. */
@@ -19,12 +20,11 @@ function buildBody(req: ChatRequest, upstreamModel: string, stream: boolean): Re
   };
 }
 
-/** Cheap pre-check so only candidate events are parsed: the usage chunk has empty `choices` and a usage object. */
-function isUsageOnly(ev: SseEvent): ChatUsage | undefined {
-  if (!ev.data.includes('"usage"') || !/"choices"\s*:\s*\[\s*\]/.test(ev.data)) return undefined;
-  const chunk = tryParse(ev.data);
-  const usage = isObject(chunk) ? obj(chunk, "usage") : undefined;
-  if (usage === undefined) return undefined;
+/** The usage of a usage-only chunk (empty `choices` and a usage object), else undefined. */
+function usageOnly(chunk: JsonObject): ChatUsage | undefined {
+  const usage = obj(chunk, "usage");
+  const choices = chunk.choices;
+  if (usage === undefined || !Array.isArray(choices) || choices.length > 0) return undefined;
   const prompt = num(usage, "prompt_tokens") ?? 0;
   const completion = num(usage, "completion_tokens") ?? 0;
   return {
@@ -36,6 +36,7 @@ function isUsageOnly(ev: SseEvent): ChatUsage | undefined {
 
 class OpenAiPassStream implements StreamTranslator {
   usage: ChatUsage | undefined;
+  malformed = 0;
   readonly #includeUsage: boolean;
 
   constructor(identity: ChunkIdentity) {
@@ -43,12 +44,21 @@ class OpenAiPassStream implements StreamTranslator {
   }
 
   push(ev: SseEvent): TranslateStep[] {
-    const usage = ev.hasData ? isUsageOnly(ev) : undefined;
+    if (!ev.hasData || ev.data === "[DONE]") return [{ kind: "event", ev }];
+    // Parsed once, here: the chunk's info travels with it, so the inspector does not parse it again.
+    const chunk = tryParse(ev.data);
+    if (!isObject(chunk)) {
+      // Not a chunk: a whole event is counted and skipped; an open last one is what a cut left (the
+      // missing [DONE] then says the stream was interrupted).
+      if (ev.terminated) this.malformed++;
+      return [];
+    }
+    const usage = usageOnly(chunk);
     if (usage !== undefined) {
       this.usage = usage;
       if (!this.#includeUsage) return [];
     }
-    return [{ kind: "event", ev }];
+    return [{ kind: "event", ev, info: inspectChunk(chunk, ev.event === "error") }];
   }
 
   end(): TranslateStep[] {

@@ -29,6 +29,7 @@ export class WorkersAiStreamTranslator implements StreamTranslator {
   #ended = false;
   #finish: string | undefined;
   #usage: ChatUsage | undefined;
+  malformed = 0;
 
   constructor(identity: ChunkIdentity) {
     this.#identity = identity;
@@ -50,10 +51,18 @@ export class WorkersAiStreamTranslator implements StreamTranslator {
     const chunk = tryParse(ev.data);
     if (!isObject(chunk)) {
       // An unterminated last block is one the body was cut in the middle of, not a bad event.
-      const failure = ev.terminated
-        ? this.#fail(ERROR_CODE.upstreamError, "Workers AI sent an event that is not JSON")
-        : this.#fail(ERROR_CODE.upstreamInterrupted, "the Workers AI stream ended in the middle of an event");
-      return [...steps, ...failure];
+      // A whole event that is not JSON (a rewritten body) is skipped and counted, never forwarded.
+      if (ev.terminated) {
+        this.malformed++;
+        return steps;
+      }
+      return [
+        ...steps,
+        ...this.#fail(
+          ERROR_CODE.upstreamInterrupted,
+          "the Workers AI stream ended in the middle of an event",
+        ),
+      ];
     }
     const errorMessage = readErrorMessage(chunk);
     if (errorMessage !== undefined) {

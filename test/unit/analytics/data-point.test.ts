@@ -25,6 +25,7 @@ const meta: DataPointMeta = {
   target: "anthropic/claude-fallback",
   attempts: 4,
   hedged: true,
+  malformedEvents: 2,
 };
 
 /** Every double distinct, so a value at the wrong position cannot pass. */
@@ -94,6 +95,7 @@ describe("buildDataPoint: field positions", () => {
       bytesSent: 11,
       attempts: 12,
       hedged: 13,
+      malformedEvents: 14,
     });
   });
 
@@ -114,7 +116,7 @@ describe("buildDataPoint: field positions", () => {
       "req_011CVx2abc",
       "anthropic/claude-fallback",
     ]);
-    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876, 4, 1]);
+    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876, 4, 1, 2]);
   });
 
   it("stays within Analytics Engine's limits: 20 blobs, 20 doubles, one index", () => {
@@ -262,6 +264,7 @@ describe("toLogLine", () => {
       target: "anthropic/claude-fallback",
       attempts: 4,
       hedged: 1,
+      malformedEvents: 2,
     });
   });
 

@@ -64,6 +64,11 @@ interface Finished {
   readonly format: WireFormat;
   /** The end marker: the stream cut right before it ended cleanly but incomplete. */
   readonly marker: string;
+  /**
+   * Where a cut leaves the answer unfinished, when that is earlier than the end marker: a Chat
+   * Completions stream whose choices all finished is whole without `[DONE]`.
+   */
+  readonly unfinished?: string;
   /** Output tokens in the fixture's usage. */
   readonly outputTokens: number;
 }
@@ -73,6 +78,8 @@ const FINISHED: readonly Finished[] = [
     name: "openai/chat-text-include-usage.sse",
     format: openAiChatFormat,
     marker: "data: [DONE]",
+    unfinished:
+      'data: {"id":"chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL","object":"chat.completion.chunk","created":1727346168,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_5050236cbd","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}',
     outputTokens: 30,
   },
   {
@@ -219,8 +226,8 @@ describe("Inspector: what it records per signal", () => {
 describe("Inspector.end() of a stream that stopped before its end", () => {
   it.each(FINISHED)(
     "after a clean EOF without the end marker, appends $name's own in-band error",
-    ({ name, format, marker }) => {
-      const { state, inspector, items } = inspect(format, cutBefore(name, marker));
+    ({ name, format, marker, unfinished }) => {
+      const { state, inspector, items } = inspect(format, cutBefore(name, unfinished ?? marker));
       expect(items.length).toBeGreaterThan(0);
       expect(state.answerEnded).toBe(false);
       const error = { code: ERROR_CODE.upstreamInterrupted, message: CLEAN_EOF };
@@ -234,6 +241,7 @@ describe("Inspector.end() of a stream that stopped before its end", () => {
   );
 
   it.each(FINISHED)("after a failed read, says the connection failed ($name)", ({ name, format, marker }) => {
+    // Cut right before the end marker: even an answer whose choices finished is not whole after a failed read.
     const { state, inspector } = inspect(format, cutBefore(name, marker));
     state.readFailed = true; // as the source records a read that threw
     const error = { code: ERROR_CODE.upstreamInterrupted, message: FAILED_READ };
@@ -295,4 +303,50 @@ describe("Inspector: an unterminated final event that is whole", () => {
       expect(items.slice(0, -1).map((item) => item.ev)).toEqual(cut.slice(0, -1));
     },
   );
+});
+
+describe("a Chat Completions stream that closes cleanly without [DONE]", () => {
+  const chunk = (index: number, delta: object, finish: string | null) =>
+    JSON.stringify({
+      id: "c",
+      object: "chat.completion.chunk",
+      choices: [{ index, delta, finish_reason: finish }],
+    });
+  const events = (list: readonly string[]) =>
+    decode([new TextEncoder().encode(list.map((data) => `data: ${data}\n\n`).join(""))]);
+
+  it("is complete once every choice finished: the gateway appends the [DONE] the client waits for", () => {
+    const { state, inspector } = inspect(
+      openAiChatFormat,
+      cutBefore("openai/chat-text-include-usage.sse", "data: [DONE]"),
+    );
+    const ending = inspector.end();
+    expect(ending.map((item) => item.ev.raw)).toEqual(["data: [DONE]\n\n"]);
+    expect(state.interruption).toBeUndefined();
+    expect(state.upstreamOutcome()).toBe("complete");
+    expect(state.endDetail()).toBeUndefined();
+  });
+
+  it("is interrupted while one of several choices (n > 1) has not finished", () => {
+    const { state, inspector } = inspect(
+      openAiChatFormat,
+      events([chunk(0, { content: "a" }, null), chunk(1, { content: "b" }, null), chunk(0, {}, "stop")]),
+    );
+    expect(
+      inspector
+        .end()
+        .map((item) => item.ev.raw)
+        .join(""),
+    ).toContain("upstream_interrupted");
+    expect(state.upstreamOutcome()).toBe("interrupted");
+  });
+
+  it("is complete when both of two choices finished", () => {
+    const { state, inspector } = inspect(
+      openAiChatFormat,
+      events([chunk(0, { content: "a" }, null), chunk(1, { content: "b" }, "length"), chunk(0, {}, "stop")]),
+    );
+    expect(inspector.end().map((item) => item.ev.raw)).toEqual(["data: [DONE]\n\n"]);
+    expect(state.upstreamOutcome()).toBe("complete");
+  });
 });

@@ -239,6 +239,7 @@ describe("Translation of errors", () => {
         return endSteps;
       },
       usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+      malformed: 0,
     };
     return { translator, seen };
   }

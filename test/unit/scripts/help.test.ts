@@ -66,7 +66,7 @@ describe("every script explains itself with --help", () => {
   it("bench refuses an unknown argument instead of running", { timeout: 30_000 }, async () => {
     const r = await exec(SCRIPTS.bench ?? [], ["--no-biuld"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('unknown argument "--no-biuld"');
+    expect(r.stderr).toContain('unknown argument or scenario "--no-biuld"');
     expect(r.stderr).not.toContain("bench: bundling");
   });
 });

@@ -50,6 +50,20 @@ function scriptedStream(model: string): ReadableStream<Uint8Array> | undefined {
       },
     });
   }
+  if (kind === "garbled") {
+    // `garbled:<n>`: n tokens with an event that is not JSON after the first (a proxy rewrote it), then the end.
+    const n = Number(a);
+    return new ReadableStream({
+      start(c) {
+        for (let i = 0; i < n; i++) {
+          c.enqueue(encoder.encode(chunk(i, word(i))));
+          if (i === 0) c.enqueue(encoder.encode("data: <html>rewritten</html>\n\n"));
+        }
+        c.enqueue(encoder.encode("data: [DONE]\n\n"));
+        c.close();
+      },
+    });
+  }
   if (kind === "cut") {
     // `cut:<n>`: n tokens, then the body ends without [DONE] (an interrupted upstream).
     const n = Number(a);

@@ -166,17 +166,17 @@ describe("AnthropicStreamTranslator", () => {
     expect(got.finishReasons).toEqual(["tool_calls"]);
   });
 
-  it("fails with upstream_error on a terminated event whose JSON is malformed", () => {
-    const got = collect(
-      run(`${START}event: content_block_delta\ndata: {"type":"content_block_delta",\n\n${STOP}`),
-    );
-    expect(got.doneCount).toBe(0);
-    expect(got.errors).toEqual([
-      {
-        kind: "error",
-        error: { code: "upstream_error", message: "Anthropic sent a malformed content_block_delta event" },
-      },
-    ]);
+  it("skips and counts a terminated event whose JSON is malformed (a rewritten body), and goes on", () => {
+    const t = anthropicTranslator.createStream(identity(false));
+    const steps: TranslateStep[] = [];
+    const body = `${START}${TEXT_START}event: content_block_delta\ndata: {"type":"content_block_delta",\n\n${text("ok")}${STOP}`;
+    for (const ev of decodeText(body)) steps.push(...t.push(ev));
+    steps.push(...t.end(true));
+    const got = collect(steps);
+    expect(t.malformed).toBe(1);
+    expect(got.errors).toEqual([]);
+    expect(got.content).toBe("ok");
+    expect(got.last).toEqual({ kind: "done" });
   });
 
   it("treats an unterminated but complete final message_stop as a normal end", () => {

@@ -191,12 +191,18 @@ describe("GeminiStreamTranslator", () => {
     expect(evs.flatMap((ev) => t.push(ev))).toEqual([]);
   });
 
-  it("fails with upstream_error on a data line that is not JSON", () => {
+  it("skips and counts a data line that is not JSON, and goes on", () => {
     const decoder = new SseDecoder();
-    const evs = [...decoder.push("data: <html>oops</html>\r\n\r\n"), ...decoder.end()];
-    const got = collect(translate(new GeminiStreamTranslator(identity(false)), evs));
-    expect(got.errors.map((e) => e.code)).toEqual(["upstream_error"]);
-    expect(got.doneCount).toBe(0);
+    const evs = [
+      ...decoder.push("data: <html>oops</html>\r\n\r\n"),
+      ...events(textChunk("fine", { finishReason: "STOP" })),
+    ];
+    const t = new GeminiStreamTranslator(identity(false));
+    const got = collect(translate(t, evs));
+    expect(t.malformed).toBe(1);
+    expect(got.errors).toEqual([]);
+    expect(got.content).toBe("fine");
+    expect(got.doneCount).toBe(1);
   });
 
   it("returns nothing more after the stream has ended", () => {

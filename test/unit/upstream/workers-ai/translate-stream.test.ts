@@ -153,12 +153,13 @@ describe("WorkersAiStreamTranslator", () => {
     ]);
   });
 
-  it("fails on a data line that is not JSON", () => {
-    const got = collect(
-      translate(new WorkersAiStreamTranslator(identity(false)), events("<html>", "[DONE]")),
-    );
-    expect(got.errors.map((e) => e.code)).toEqual(["upstream_error"]);
-    expect(got.doneCount).toBe(0);
+  it("skips and counts a data line that is not JSON, and goes on", () => {
+    const t = new WorkersAiStreamTranslator(identity(false));
+    const got = collect(translate(t, events("<html>", { response: "ok" }, "[DONE]")));
+    expect(t.malformed).toBe(1);
+    expect(got.errors).toEqual([]);
+    expect(got.content).toBe("ok");
+    expect(got.doneCount).toBe(1);
   });
 
   it("is what workersAiTranslator.createStream returns", () => {
