@@ -10,6 +10,8 @@ const LAYERS = [
   { name: "analytics", path: "^src/analytics/" },
   { name: "upstream", path: "^src/upstream/" },
   { name: "pipeline", path: "^src/pipeline/" },
+  // The AI SDK UI message stream: useChat's requests in, the gateway's OpenAI chunks out as UI chunks.
+  { name: "ui-stream", path: "^src/ui-stream/" },
   { name: "guardrail", path: "^src/guardrail/" },
   { name: "resumable", path: "^src/resumable/" },
   { name: "http", path: "^src/http/" },

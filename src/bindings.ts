@@ -6,6 +6,7 @@ import type { Env } from "./env.ts";
 import { CircuitBreakers } from "./exchange/circuit.ts";
 import type { ExchangeContext, StreamHost } from "./exchange/context.ts";
 import { principalSlots } from "./quota/slots.ts";
+import { ChatLinks } from "./resumable/chat-links.ts";
 
 /** Where data points go: Analytics Engine (the `TTFT` binding) and one structured log line each. */
 export function gatewaySink(env: Env): MetricsSink {
@@ -37,4 +38,14 @@ export function streamHost(env: Env, principal: Principal): StreamHost | undefin
   const streams = env.STREAMS;
   if (streams === undefined) return undefined;
   return { streams, resumeToken: (streamId) => resumeTokenFor(env, streamId, principal) };
+}
+
+/**
+ * The chat objects that let `useChat` reconnect by chat id, or undefined when streams are not
+ * resumable here (no `CHATS` or `STREAMS` binding, or `RESUMABLE=false`): then nothing is recorded.
+ */
+export function chatLinks(env: Env): ChatLinks | undefined {
+  if (env.CHATS === undefined || env.STREAMS === undefined || !exchangeContext(env).config.resumable)
+    return undefined;
+  return new ChatLinks(env.CHATS);
 }

@@ -69,6 +69,8 @@ export interface Env {
   readonly PRINCIPALS?: DurableObjectNamespace;
   /** One Durable Object per stream (resumable streams). */
   readonly STREAMS?: DurableObjectNamespace;
+  /** One Durable Object per `/v1/ui/chat` chat: its owner and its newest stream (useChat's resume). */
+  readonly CHATS?: DurableObjectNamespace;
   readonly TTFT?: AnalyticsEngineDataset;
 }
 

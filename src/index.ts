@@ -2,6 +2,7 @@ import type { Env } from "./env.ts";
 import { parseCorsPolicy, preflight, withCors } from "./http/cors.ts";
 import { createRouter } from "./router.ts";
 
+export { ChatObject } from "./objects/chat-object.ts";
 export { PrincipalObject } from "./objects/principal-object.ts";
 export { StreamObject } from "./objects/stream-object.ts";
 

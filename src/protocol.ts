@@ -17,7 +17,15 @@ export const HEADER = {
   gatewayTarget: "x-gateway-target",
   /** How many attempts it took, the answering one included. */
   gatewayAttempts: "x-gateway-attempts",
+  /** The AI SDK's UI message stream marker: `useChat`'s default transport parses such a body as chunks. */
+  uiMessageStream: "x-vercel-ai-ui-message-stream",
 } as const;
+
+/**
+ * The AI SDK UI message stream protocol version `/v1/ui/chat` speaks (`ai` 7's
+ * UI_MESSAGE_STREAM_HEADERS send `v1`): SSE events whose data is one JSON chunk, then `data: [DONE]`.
+ */
+export const UI_MESSAGE_STREAM_VERSION = "v1";
 
 /** Headers every streaming (SSE) response carries; `no-transform` keeps proxies from compressing or buffering. */
 export const SSE_RESPONSE_HEADERS = {

@@ -8,6 +8,7 @@ import { handleHealth } from "./routes/health.ts";
 import { handleModels } from "./routes/models.ts";
 import { handleNative } from "./routes/native.ts";
 import { handleCancel, handleResume, handleStatus } from "./routes/streams.ts";
+import { handleUiChat, handleUiChatStream } from "./routes/ui-chat.ts";
 import { CLIENT_JS, INDEX_HTML } from "./static/files.gen.ts";
 import { type StaticFile, serveStatic } from "./static/static-file.ts";
 import type { ApiFamily } from "./upstream/providers.ts";
@@ -38,6 +39,16 @@ function shapeFor(pathname: string, env: Env): ErrorShape {
 /** The `{id}` of `/v1/streams/{id}[/status]`. */
 function streamIdOf(req: Request): string {
   return new URL(req.url).pathname.split("/")[3] ?? "";
+}
+
+/** The `{id}` of `/v1/ui/chat/{id}/stream`, as the client percent-encoded it. */
+function chatIdOf(req: Request): string {
+  const raw = new URL(req.url).pathname.split("/")[4] ?? "";
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 /** GET or HEAD of a file the gateway serves itself (the demo page, the browser client). */
@@ -72,6 +83,10 @@ export function createRouter() {
   router.get("/v1/models", (_req, env) => handleModels(env));
   router.all("/v1/chat/completions", () => methodNotAllowed("POST"));
   router.all("/v1/models", () => methodNotAllowed("GET"));
+  router.post("/v1/ui/chat", (req, env) => handleUiChat(req, env));
+  router.all("/v1/ui/chat", () => methodNotAllowed("POST"));
+  router.get("/v1/ui/chat/:id/stream", (req, env) => handleUiChatStream(req, env, chatIdOf(req)));
+  router.all("/v1/ui/chat/:id/stream", () => methodNotAllowed("GET"));
   router.get("/v1/streams/:id/status", (req, env) => handleStatus(req, env, streamIdOf(req)));
   router.all("/v1/streams/:id/status", () => methodNotAllowed("GET"));
   router.get("/v1/streams/:id", (req, env) => handleResume(req, env, streamIdOf(req)));

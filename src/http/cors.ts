@@ -1,6 +1,6 @@
 import { HEADER } from "../protocol.ts";
 
-/** Response headers a browser page may read: the stream id for resuming, timings, request ids. */
+/** Response headers a browser page may read: the stream id for resuming, timings, request ids, the UI stream version. */
 const EXPOSED = [
   HEADER.streamId,
   HEADER.resumeToken,
@@ -9,6 +9,7 @@ const EXPOSED = [
   HEADER.retryAfter,
   HEADER.gatewayTarget,
   HEADER.gatewayAttempts,
+  HEADER.uiMessageStream,
   "request-id",
 ];
 

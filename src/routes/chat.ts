@@ -1,4 +1,4 @@
-import { assertMayUseModel, authenticate } from "../auth/principal.ts";
+import { assertMayUseModel, authenticate, type Principal } from "../auth/principal.ts";
 import { checkRateLimit } from "../auth/rate-limit.ts";
 import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
@@ -33,8 +33,32 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
   const principal = await authenticate(request, env);
   await checkRateLimit(request, env, principal);
   const body = await readJsonBody(request, config.maxBodyBytes);
-  guardPrompt(body.json, config.guardrail);
-  const req = parseChatRequest(body.json);
+  return runChat({ request, env, principal, json: body.json, receivedAt, route: "unified" });
+}
+
+/** One Chat Completions exchange to run, whichever public route received it. */
+export interface ChatCall {
+  readonly request: Request;
+  readonly env: Env;
+  /** Already authenticated and rate-limited by the route. */
+  readonly principal: Principal;
+  /** The Chat Completions body (the route's own, or one it translated into). */
+  readonly json: Record<string, unknown>;
+  readonly receivedAt: number;
+  /** The route family, for analytics and status (`unified`, `ui`). */
+  readonly route: string;
+}
+
+/**
+ * The exchange behind `/v1/chat/completions` and every route that speaks another client protocol
+ * over it: the prompt guard, the request parser, the allow-list, the fallback chain, then the plan
+ * run (resumable or direct). Its answer is the OpenAI-chunk stream (or JSON) the route then relays.
+ */
+export async function runChat(call: ChatCall): Promise<Response> {
+  const { request, env, principal } = call;
+  const config = configFor(env);
+  guardPrompt(call.json, config.guardrail);
+  const req = parseChatRequest(call.json);
   // The chain: the request's `models`, else its `model`; an alias expands to its own chain.
   const chain = resolveChain(req.models ?? [req.model], config.providers, config.aliases);
   // Allow-lists name the canonical `<provider>/<model>`, whatever alias the client used: every
@@ -46,28 +70,28 @@ export async function handleChat(request: Request, env: Env): Promise<Response> 
   const includeUsage = req.stream_options?.include_usage === true;
   const attempts = chain.map((route): Attempt => {
     const target = targetOf(route);
-    const call = route.translator.buildRequest(req, route.upstreamModel, stream);
+    const upstream = route.translator.buildRequest(req, route.upstreamModel, stream);
     // A translated answer names the target that answered in its `model` field.
     const identity: ChunkIdentity = { id, created, model: target, includeUsage };
     return {
       target,
       provider: route.provider.name,
-      path: call.path,
-      body: JSON.stringify(call.body),
-      headers: call.headers ?? {},
+      path: upstream.path,
+      body: JSON.stringify(upstream.body),
+      headers: upstream.headers ?? {},
       translate: { family: route.provider.family, identity },
     };
   });
   const [first, ...rest] = attempts;
   if (first === undefined) throw new GatewayError(400, ERROR_CODE.invalidRequest, "no model to call");
   const plan: StreamPlan = {
-    route: "unified",
+    route: call.route,
     // Canonical, whatever alias the client used: one model, one name in analytics and status.
     model: first.target,
     format: "openai-chat",
     stream,
     attempts: [first, ...rest],
-    ...planContext(request, receivedAt, principal.id),
+    ...planContext(request, call.receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));
 }

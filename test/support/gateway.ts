@@ -67,6 +67,7 @@ export async function startGateway(
       durableObjects: {
         STREAMS: { className: "StreamObject", useSQLite: true },
         PRINCIPALS: { className: "PrincipalObject", useSQLite: true },
+        CHATS: { className: "ChatObject", useSQLite: true },
       },
       ratelimits: Object.fromEntries(
         Object.entries(rateLimits).map(([name, simple], i) => [
