@@ -122,10 +122,16 @@ function respond(req: IncomingMessage, res: ServerResponse, plan: StreamPlan): v
   const url = req.url ?? "";
   const format = formatFor(url);
   const kind = url.split("/")[1];
-  if (kind === "down") return unavailable(res);
+  if (kind === "down") {
+    unavailable(res);
+    return;
+  }
   if (kind === "flaky") {
     flakyRequests += 1;
-    if (flakyRequests % 2 === 1) return unavailable(res);
+    if (flakyRequests % 2 === 1) {
+      unavailable(res);
+      return;
+    }
   }
   if (kind === "slow") {
     const timer = setTimeout(() => serve(res, plan, format), SLOW_FIRST_TOKEN_MS);

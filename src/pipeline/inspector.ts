@@ -36,7 +36,10 @@ export class Inspector {
   item(ev: SseEvent, info: EventInfo = this.#format.inspect(ev)): StreamItem[] {
     record(this.#state, info);
     if (info.choiceSpan !== undefined && info.choiceSpan > this.#span) this.#span = info.choiceSpan;
-    if (info.finishes !== undefined) for (const i of info.finishes) (this.#finished ??= new Set()).add(i);
+    if (info.finishes !== undefined) {
+      this.#finished ??= new Set();
+      for (const i of info.finishes) this.#finished.add(i);
+    }
     if (info.parts.length > 0) {
       const now = Date.now();
       this.#state.metrics.firstUpstreamContent(now);

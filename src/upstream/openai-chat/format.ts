@@ -69,7 +69,8 @@ export function inspectChunk(chunk: unknown, errorEvent = false): EventInfo {
     const reason = str(choice, "finish_reason");
     if (reason === undefined) continue;
     finishReason = reason;
-    (finishes ??= []).push(index);
+    finishes ??= [];
+    finishes.push(index);
   }
   const usage = obj(chunk, "usage");
   return {
