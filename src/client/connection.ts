@@ -15,16 +15,17 @@ export function broken(error: unknown): ConnectionEnd {
 export interface ConnectionHandlers {
   /** Applies one message; true when it was the sentinel. */
   readonly onMessage: (message: SseMessage) => boolean;
-  /** Sees one comment line; true when it was the stream's trailer (the timings), after which nothing comes. */
-  readonly onComment: (text: string) => boolean;
+  /** Sees one comment line (a keep-alive, the closing timings). */
+  readonly onComment: (text: string) => void;
   /** Throws when the caller aborted: checked after every read. */
   readonly checkAborted: () => void;
 }
 
 /**
  * Reads one SSE response body, handing each message to `onMessage` until it returns true (the
- * sentinel), then reads on for up to `trailerWaitMs` for the trailer comment. Errors thrown by the
- * handlers propagate: they end the whole stream, whereas a failed read only ends this connection.
+ * sentinel), then reads on to the end of the body for up to `trailerWaitMs`: the gateway's timings
+ * comment follows the sentinel. Errors thrown by the handlers propagate: they end the whole stream,
+ * whereas a failed read only ends this connection.
  */
 export async function readConnection(
   body: ReadableStream<Uint8Array>,
@@ -33,12 +34,7 @@ export async function readConnection(
   trailerWaitMs: number,
 ): Promise<ConnectionEnd> {
   const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader();
-  let trailer = false;
-  const parser = new SseReader({
-    onComment: (text) => {
-      if (handlers.onComment(text)) trailer = true;
-    },
-  });
+  const parser = new SseReader({ onComment: handlers.onComment });
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -52,12 +48,9 @@ export async function readConnection(
       if (chunk.done) break;
       for (const message of parser.push(chunk.value)) {
         if (!handlers.onMessage(message)) continue;
-        // The trailer often rides in the same chunk as the sentinel, and push() has parsed it already.
-        if (!trailer) {
-          await readTrailer(reader, parser, () => trailer, trailerWaitMs);
-          // An abort while waiting wins: a stream the caller stopped never reports a result.
-          handlers.checkAborted();
-        }
+        await readRest(reader, parser, trailerWaitMs);
+        // An abort while waiting wins: a stream the caller stopped never reports a result.
+        handlers.checkAborted();
         return CONNECTION_DONE;
       }
     }
@@ -72,14 +65,15 @@ export async function readConnection(
 }
 
 /**
- * After the sentinel the answer is complete; what may follow is the trailer. Reads until it came, the
- * body ended or `waitMs` passed, whichever is first: a server that holds the connection open after
- * `[DONE]` delays the result by at most that, and a read that fails here loses only the timings.
+ * After the sentinel the answer is complete; what may follow is the trailer, then the end of the body.
+ * Reads to that end, or for `waitMs`, whichever is first: a server that holds the connection open
+ * after `[DONE]` delays the result by at most that, and a read that fails here loses only the timings.
+ * Reading to the end also lets a finished response complete instead of being cut (a browser reports
+ * a cut one as a failed request).
  */
-async function readTrailer(
+async function readRest(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   parser: SseReader,
-  seen: () => boolean,
   waitMs: number,
 ): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -87,7 +81,7 @@ async function readTrailer(
     timer = setTimeout(() => resolve("timeout"), waitMs);
   });
   try {
-    while (!seen()) {
+    for (;;) {
       const next = await Promise.race([reader.read(), timeout]);
       if (next === "timeout" || next.done) return;
       // Messages after the sentinel are not part of the answer; only the comment callback matters here.

@@ -69,9 +69,9 @@ export const CLIENT_DEFAULTS = {
    */
   abortHeadersWaitMs: 10_000,
   /**
-   * How long the client keeps reading after `[DONE]` for the timings comment. The gateway writes it
-   * right behind the sentinel and then closes, so it arrives at once; other servers send none, and
-   * one that holds the connection open must not hold back the answer for more than a moment.
+   * How long the client keeps reading after `[DONE]`, for the timings comment and the end of the body.
+   * The gateway writes the comment right behind the sentinel and then closes, so both come at once;
+   * a server that holds the connection open must not hold back the answer for more than a moment.
    */
   trailerWaitMs: 500,
 } as const;

@@ -298,12 +298,9 @@ class ChatStreamRun implements ChatStream {
     }
   }
 
-  /** Keeps the gateway's timings; true when the comment was them (the stream's last block). */
-  #comment(text: string): boolean {
-    const timings = parseTimingComment(text);
-    if (timings === null) return false;
-    this.#serverTimings = timings;
-    return true;
+  /** Keeps the gateway's timings when the comment is them; other comments (keep-alives) say nothing. */
+  #comment(text: string): void {
+    this.#serverTimings = parseTimingComment(text) ?? this.#serverTimings;
   }
 
   #emit(delta: ChatDelta): void {
