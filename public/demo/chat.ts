@@ -60,7 +60,8 @@ export class Chat {
     if (this.#current !== null || text.trim() === "") return;
     prompt.value = "";
     prompt.focus();
-    const { turn, messages } = this.#conversation.start(text);
+    const conversation = this.#conversation;
+    const { turn, messages } = conversation.start(text);
     const view = new TurnView(text, (shown) => this.#panel.redactions(countRedactions(shown)));
     this.#controls.conversation.append(view.element);
     view.element.scrollIntoView({ block: "nearest" });
@@ -120,10 +121,12 @@ export class Chat {
     }
     turn.answer = progress.text;
     view.finish(progress.text, end.kind, answerNote(end));
+    hooks.ended = end.kind;
+    // New chat while this answer streamed: it stopped it and cleared the screen, which stays clear.
+    if (conversation !== this.#conversation) return;
     this.#status.end(end);
     if (stream.streamId !== null && stream.resumeUrl !== null)
       this.#panel.stream(stream.streamId, stream.resumeUrl, lastEventId);
-    hooks.ended = end.kind;
   }
 
   /** Stops the answer and cancels its generation (Stop, or Escape). */

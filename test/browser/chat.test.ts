@@ -9,6 +9,7 @@ import {
   sendWithEnter,
 } from "./support/chromium.ts";
 import {
+  gate,
   messagesOf,
   SCRIPTED_MODEL,
   type ScriptedGateway,
@@ -88,6 +89,24 @@ describe("the demo page as a chat", () => {
     await sendWithEnter(page, "Third question");
     expect(await answerEnded(page)).toBe("done");
     expect(messagesOf(scripted.mock.requests.at(-1))).toEqual([{ role: "user", content: "Third question" }]);
+    await page.context().close();
+  });
+
+  it("New chat while an answer streams stops it, and the screen stays clear", async () => {
+    const hold = gate();
+    scripted.answer(["Half an ", "answer.", hold, " Never shown."]);
+    const page = await openDemo(browser, scripted.gateway.url, SCRIPTED_MODEL);
+    await sendWithEnter(page, "Interrupt me with a new chat");
+    await page.waitForSelector("#log[data-state='streaming']");
+    const upstream = scripted.mock.requests.at(-1);
+    await page.click("#new-chat");
+    expect(await answerEnded(page)).toBe("stopped");
+    expect(await page.locator(".turn").count()).toBe(0);
+    expect(await page.getAttribute("#log", "data-state")).toBe("idle");
+    expect(await page.isHidden("#stream")).toBe(true);
+    // The stop reached the provider: the gateway closed the upstream request.
+    await upstream?.closed;
+    hold.open();
     await page.context().close();
   });
 
