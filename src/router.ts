@@ -9,7 +9,7 @@ import { handleModels } from "./routes/models.ts";
 import { handleNative } from "./routes/native.ts";
 import { handleCancel, handleResume, handleStatus } from "./routes/streams.ts";
 import { handleUiChat, handleUiChatStream } from "./routes/ui-chat.ts";
-import { CLIENT_JS, INDEX_HTML } from "./static/files.gen.ts";
+import { CLIENT_JS, DEMO_JS, INDEX_HTML } from "./static/files.gen.ts";
 import { type StaticFile, serveStatic } from "./static/static-file.ts";
 import type { ApiFamily } from "./upstream/providers.ts";
 import { FAMILIES } from "./upstream/registry.ts";
@@ -17,7 +17,7 @@ import { FAMILIES } from "./upstream/registry.ts";
 type Args = [Env, ExecutionContext];
 
 /** Paths owned by the gateway itself; a provider cannot be named like them. */
-const GATEWAY_PREFIXES = new Set(["v1", "healthz", "client.js", "index.html"]);
+const GATEWAY_PREFIXES = new Set(["v1", "healthz", "client.js", "demo.js", "index.html"]);
 
 /**
  * Error shape for a request: a native route (`/<provider>/...`) answers in its provider's family's
@@ -51,7 +51,7 @@ function chatIdOf(req: Request): string {
   }
 }
 
-/** GET or HEAD of a file the gateway serves itself (the demo page, the browser client). */
+/** GET or HEAD of a file the gateway serves itself (the demo page and its script, the browser client). */
 function staticFile(req: Request, file: StaticFile): Response {
   if (req.method !== "GET" && req.method !== "HEAD") methodNotAllowed("GET, HEAD");
   return serveStatic(req, file);
@@ -103,6 +103,7 @@ export function createRouter() {
   router.all("/gemini/v1beta/*", () => methodNotAllowed("POST"));
   router.all("/", (req) => staticFile(req, INDEX_HTML));
   router.all("/index.html", (req) => staticFile(req, INDEX_HTML));
+  router.all("/demo.js", (req) => staticFile(req, DEMO_JS));
   router.all("/client.js", (req) => staticFile(req, CLIENT_JS));
   router.all("*", (req) => {
     throw new GatewayError(

@@ -1,5 +1,5 @@
 import { CONTENT_FILTER_REASON } from "./protocol.ts";
-import type { ChatDelta, ChatResult, ChatUsage, ToolCall } from "./types.ts";
+import type { ChatDelta, ChatResult, ChatUsage, ServerTimings, ToolCall } from "./types.ts";
 
 interface ToolCallParts {
   id: string | null;
@@ -13,6 +13,7 @@ export interface RunFacts {
   readonly resumes: number;
   readonly streamId: string | null;
   readonly events: number;
+  readonly serverTimings: ServerTimings | null;
 }
 
 /**

@@ -7,7 +7,8 @@ export {
   StreamInterruptedError,
 } from "./errors.ts";
 export { INTERRUPT_REASON, type InterruptReason } from "./protocol.ts";
-export { type SseMessage, SseReader } from "./sse-reader.ts";
+export { parseTimingComment } from "./server-timings.ts";
+export { type SseMessage, SseReader, type SseReaderOptions } from "./sse-reader.ts";
 export { streamChat } from "./stream-chat.ts";
 export type {
   ChatDelta,
@@ -18,6 +19,7 @@ export type {
   FirstTokenInfo,
   InterruptionInfo,
   ResumeInfo,
+  ServerTimings,
   StreamChatOptions,
   ToolCall,
 } from "./types.ts";

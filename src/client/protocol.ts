@@ -29,6 +29,12 @@ export const MEDIA_TYPE = {
 /** The data payload that ends an OpenAI stream: the only proof that an answer is complete. */
 export const DONE_SENTINEL = "[DONE]";
 
+/**
+ * The word that opens the gateway's last SSE comment, `: timings {...}`: its own measurements of the
+ * stream (gateway and upstream TTFT, overhead, hold-back), written after `[DONE]`.
+ */
+export const TIMING_COMMENT_NAME = "timings";
+
 /** The finish reason the gateway's guardrail (and OpenAI's moderation) use for a filtered answer. */
 export const CONTENT_FILTER_REASON = "content_filter";
 
@@ -62,4 +68,10 @@ export const CLIENT_DEFAULTS = {
    * without the id the generation would run on (and be paid for) with nobody reading it.
    */
   abortHeadersWaitMs: 10_000,
+  /**
+   * How long the client keeps reading after `[DONE]`, for the timings comment and the end of the body.
+   * The gateway writes the comment right behind the sentinel and then closes, so both come at once;
+   * a server that holds the connection open must not hold back the answer for more than a moment.
+   */
+  trailerWaitMs: 500,
 } as const;

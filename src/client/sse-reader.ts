@@ -16,6 +16,16 @@ export interface SseMessage {
   readonly id: string | undefined;
 }
 
+/** Options of `SseReader`. */
+export interface SseReaderOptions {
+  /**
+   * Sees the text of each comment line (after the colon and one optional space). The spec ignores
+   * comments, and so does the parse: this only lets a caller read what a server says in them (the
+   * gateway's closing timings).
+   */
+  readonly onComment?: (text: string) => void;
+}
+
 const LF = 0x0a;
 const COLON = 0x3a;
 const SPACE = 0x20;
@@ -36,6 +46,11 @@ export class SseReader {
   #id: string | undefined;
   #lastEventId = "";
   #retry: number | undefined;
+  readonly #onComment: ((text: string) => void) | undefined;
+
+  constructor(options: SseReaderOptions = {}) {
+    this.#onComment = options.onComment;
+  }
 
   /** The spec's last-event-id buffer: the most recent `id:` seen, kept across messages. */
   get lastEventId(): string {
@@ -110,7 +125,11 @@ export class SseReader {
       this.#dispatch(out);
       return;
     }
-    if (line.charCodeAt(0) === COLON) return; // a comment (keep-alive): ignored by the spec
+    if (line.charCodeAt(0) === COLON) {
+      // A comment (keep-alive, timings): ignored by the spec, only shown to whoever asked.
+      this.#onComment?.(line.slice(line.charCodeAt(1) === SPACE ? 2 : 1));
+      return;
+    }
     const colon = line.indexOf(":");
     const field = colon === -1 ? line : line.slice(0, colon);
     // Exactly one space after the colon is part of the syntax, not of the value.

@@ -19,8 +19,16 @@ import {
   MEDIA_TYPE,
 } from "./protocol.ts";
 import { discardBody, httpError, isJsonResponse } from "./responses.ts";
+import { parseTimingComment } from "./server-timings.ts";
 import type { SseMessage } from "./sse-reader.ts";
-import type { ChatDelta, ChatResult, ChatStream, FetchLike, StreamChatOptions } from "./types.ts";
+import type {
+  ChatDelta,
+  ChatResult,
+  ChatStream,
+  FetchLike,
+  ServerTimings,
+  StreamChatOptions,
+} from "./types.ts";
 
 /**
  * Posts a streaming chat request and follows it to `[DONE]`, resuming through
@@ -66,6 +74,7 @@ class ChatStreamRun implements ChatStream {
   #resumes = 0;
   #startedAt = 0;
   #ttftMs: number | null = null;
+  #serverTimings: ServerTimings | null = null;
 
   constructor(options: StreamChatOptions) {
     this.#options = options;
@@ -93,6 +102,11 @@ class ChatStreamRun implements ChatStream {
   /** The gateway's stream id, once the response headers arrived. */
   get streamId(): string | null {
     return this.#streamId;
+  }
+
+  /** `GET` here reads the stream again (resume token included); null until the headers named the stream. */
+  get resumeUrl(): string | null {
+    return this.#streamId === null ? null : streamUrl(this.#options.url, this.#streamId, this.#token);
   }
 
   /** Iterates the deltas; only one iterator per stream. */
@@ -241,8 +255,12 @@ class ChatStreamRun implements ChatStream {
     return readConnection(
       body,
       controller,
-      (message) => this.#handle(message),
-      () => this.#throwIfAborted(),
+      {
+        onMessage: (message) => this.#handle(message),
+        onComment: (text) => this.#comment(text),
+        checkAborted: () => this.#throwIfAborted(),
+      },
+      CLIENT_DEFAULTS.trailerWaitMs,
     );
   }
 
@@ -280,6 +298,11 @@ class ChatStreamRun implements ChatStream {
     }
   }
 
+  /** Keeps the gateway's timings when the comment is them; other comments (keep-alives) say nothing. */
+  #comment(text: string): void {
+    this.#serverTimings = parseTimingComment(text) ?? this.#serverTimings;
+  }
+
   #emit(delta: ChatDelta): void {
     this.#answer.add(delta);
     // Reasoning is not the answer: TTFT measures when the reader first sees answer tokens.
@@ -296,6 +319,7 @@ class ChatStreamRun implements ChatStream {
       resumes: this.#resumes,
       streamId: this.#streamId,
       events: this.#cursor.events,
+      serverTimings: this.#serverTimings,
     });
     this.#options.onDone?.(result);
     return result;

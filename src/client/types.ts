@@ -31,6 +31,34 @@ export interface ChatUsage {
   readonly [field: string]: unknown;
 }
 
+/**
+ * The gateway's own measurements of a stream, from its closing `: timings` comment (milliseconds
+ * unless named otherwise). A field the gateway did not measure (no token came) is absent.
+ */
+export interface ServerTimings {
+  /** Request received at the gateway -> first content byte sent to the client. */
+  readonly gatewayTtftMs?: number;
+  /** Upstream request sent -> first content event from the upstream. */
+  readonly upstreamTtftMs?: number;
+  /** gatewayTtftMs - upstreamTtftMs: what the gateway added before the first token, hold-back included. */
+  readonly overheadMs?: number;
+  /** Request received -> upstream request sent. */
+  readonly preUpstreamMs?: number;
+  /** Upstream request sent -> upstream response headers. */
+  readonly upstreamConnectMs?: number;
+  /** Total time the guardrail held text back. */
+  readonly holdbackMs?: number;
+  readonly durationMs?: number;
+  readonly outputTokens?: number;
+  /** Whether `outputTokens` is the upstream's usage count or the gateway's estimate. */
+  readonly tokensSource?: "exact" | "estimated";
+  readonly tokensPerSecond?: number;
+  readonly gapP50Ms?: number;
+  readonly gapMaxMs?: number;
+  /** Resumes the gateway served for this stream. */
+  readonly resumes?: number;
+}
+
 /** The complete answer: only ever produced after the stream's `[DONE]`. */
 export interface ChatResult {
   /** The assistant's text (choice 0). */
@@ -54,6 +82,11 @@ export interface ChatResult {
   readonly streamId: string | null;
   /** SSE events received (each counted once, replays excluded). */
   readonly events: number;
+  /**
+   * The gateway's timings of this stream (its closing `: timings` comment), or null when the server
+   * sent none: a server other than the gateway, or a connection that ended right after `[DONE]`.
+   */
+  readonly serverTimings: ServerTimings | null;
 }
 
 /** Payload of `onFirstToken`. */
@@ -126,6 +159,11 @@ export interface ChatStream extends AsyncIterable<ChatDelta> {
   readonly done: Promise<ChatResult>;
   /** The gateway's stream id, once the response headers arrived. */
   readonly streamId: string | null;
+  /**
+   * Where the stream can be read again (`GET`, with `Last-Event-ID` to continue after an event),
+   * with the resume token in the query when the gateway issued one; null until the id is known.
+   */
+  readonly resumeUrl: string | null;
   /** Stops reading and cancels the generation on the gateway (DELETE); resolves when that was sent. */
   abort(): Promise<void>;
   /** Cuts the current connection as a network drop would; the client then resumes (for demos and tests). */

@@ -262,13 +262,18 @@ describe("bad requests are answered clearly", () => {
 });
 
 describe("the gateway serves its demo page and browser client itself", () => {
-  it("serves the demo page at / and /index.html, importing the client from /client.js", async () => {
+  it("serves the demo page at / and /index.html, whose script /demo.js imports the client from /client.js", async () => {
     for (const path of ["/", "/index.html"]) {
       const res = await SELF.fetch(`${GATEWAY}${path}`);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
-      expect(await res.text()).toContain('from "/client.js"');
+      expect(await res.text()).toContain('<script type="module" src="/demo.js">');
     }
+    const script = await SELF.fetch(`${GATEWAY}/demo.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    // The page shares the served client rather than bundling a copy of its own.
+    expect(await script.text()).toMatch(/from\s*"\/client\.js"/);
   });
 
   it("serves the bundled client as a JavaScript module exporting streamChat", async () => {
