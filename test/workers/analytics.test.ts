@@ -180,6 +180,35 @@ describe("timings", () => {
     expect(point?.doubles?.[DOUBLE.durationMs - 1]).toBe(line.durationMs);
   });
 
+  it("retries inside the stream's object when the client left before the answer: the fallback is stored whole", async () => {
+    const gone = new AbortController();
+    const started = SELF.fetch(`${GATEWAY}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        models: ["openai/status-503", "local/slow:3:20:left-before"],
+        stream: true,
+        messages: [{ role: "user", content: "x" }],
+      }),
+      signal: gone.signal,
+    });
+    // Gone once the first attempt has failed (the upstream answered it at once) and before the answer.
+    setTimeout(() => gone.abort(), 5);
+    // The client really left before any answer (the first token comes 20 ms after the fallback starts).
+    expect(
+      await started.then(
+        () => "answered",
+        () => "left",
+      ),
+    ).toBe("left");
+    // Nobody reads this answer: the object still made both attempts and generated it to its end.
+    const line = await until("the data point of the answer nobody waited for", () =>
+      lines.find((l) => (l as MetricsLine & { target?: string }).target === "local/slow:3:20:left-before"),
+    );
+    expect(line).toMatchObject({ outcome: "complete", attempts: 2, route: "unified/openai-chat" });
+    expect(line.bytesSent).toBeGreaterThan(0);
+  });
+
   it("counts the events skipped on the unified endpoint because they were not JSON, and none on a native route", async () => {
     const unified = await SELF.fetch(`${GATEWAY}/v1/chat/completions`, {
       method: "POST",
