@@ -43,6 +43,8 @@ const ENFORCE_GATEWAY = { ...PLAIN_GATEWAY, GUARDRAIL_MODE: "enforce", GUARDRAIL
 /** Issue 14's hedging deadline. */
 const HEDGE_DEADLINE_MS = 500;
 const HEDGE_GATEWAY = { ...PLAIN_GATEWAY, TTFT_DEADLINE_MS: String(HEDGE_DEADLINE_MS) };
+/** Issue 15: the plain gateway with keep-alives off, so the per-event delay shows what they cost. */
+const NO_KEEPALIVE_GATEWAY = { ...PLAIN_GATEWAY, KEEPALIVE_MS: "0" };
 
 /** The systems under test, in table column order. */
 export const TARGETS: readonly TargetSpec[] = [
@@ -62,6 +64,11 @@ export const TARGETS: readonly TargetSpec[] = [
   { id: "gateway-enforce", start: (mock) => gatewayTarget(mock, "gateway-enforce", ENFORCE_GATEWAY) },
   // Issue 14: the plain gateway with a TTFT deadline, which hedges a slow first target.
   { id: "gateway-hedge", start: (mock) => gatewayTarget(mock, "gateway-hedge", HEDGE_GATEWAY) },
+  // Issue 15: keep-alives off (the plain gateway has wrangler.toml's KEEPALIVE_MS, 15 s).
+  {
+    id: "gateway-no-keepalive",
+    start: (mock) => gatewayTarget(mock, "gateway-no-keepalive", NO_KEEPALIVE_GATEWAY),
+  },
 ];
 
 /** A token delta is a few characters; 16 keeps events near a real chunk's ~200 bytes with the JSON. */
@@ -98,9 +105,17 @@ const TTFT_COMPARE: Comparison = {
  */
 const DELAY_COMPARE: Comparison = {
   ...GATEWAY_VS_PASSTHROUGH,
-  also: ["js-stage", "gateway-resumable", "gateway-observe"],
+  also: ["js-stage", "gateway-resumable", "gateway-observe", "gateway-no-keepalive"],
   deltas: [
     RESUMABLE_GOAL,
+    // Issue 15: keep-alives cost nothing while tokens flow (their timer is only touched per event).
+    {
+      over: "gateway-no-keepalive",
+      quantile: "p50",
+      columns: ["gateway"],
+      goal: { subject: "gateway", boundMs: 0.1 },
+      note: "keep-alives on − off",
+    },
     {
       over: "gateway",
       quantile: "p50",
@@ -260,5 +275,6 @@ export const GOALS: readonly string[] = [
   "issue 3 (gateway on /v1/chat/completions, Anthropic upstream translated): added event delay ≤ 1.5× the passthrough's",
   "issue 4 (gateway-resumable): TTFT p50 and event delay p50 ≤ the passthrough's + 1 ms (the Durable Object hop)",
   "issue 5 (gateway-observe): event delay p50 ≤ the plain gateway's (guardrail off) + 0.1 ms",
+  "issue 15: keep-alives cost nothing while tokens flow (gateway event delay p50 ≤ gateway-no-keepalive + 0.1 ms)",
   "issue 14: a chain whose first target is healthy costs nothing (first content p50 ≤ no chain + 0.25 ms); a first target 3 s slow, hedged at 500 ms, answers by 500 ms + the no-chain first content + 5 ms",
 ];
