@@ -41,6 +41,13 @@ function boolVar(env: Env, name: keyof Env, fallback: boolean): boolean {
   throw new ConfigError(`${String(name)} must be "true" or "false"`);
 }
 
+function onOffVar(env: Env, name: keyof Env, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "on" || raw === "off") return raw === "on";
+  throw new ConfigError(`${String(name)} must be "on" or "off"`);
+}
+
 /** Parses the environment into a config; a mistake is a ConfigError naming the variable. */
 export function parseConfig(env: Env): GatewayConfig {
   const demo = demoProvider({
@@ -52,6 +59,10 @@ export function parseConfig(env: Env): GatewayConfig {
     providers,
     aliases: parseAliases(env.MODEL_ALIASES, providers),
     nativeFallbacks: parseNativeFallbacks(env.NATIVE_FALLBACKS, providers),
+    continuation: {
+      enabled: onOffVar(env, "CONTINUATION", true),
+      attempts: intVar(env, "CONTINUATION_ATTEMPTS", 2, 0, 5),
+    },
     maxBodyBytes: intVar(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
     resumable: boolVar(env, "RESUMABLE", true),

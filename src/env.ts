@@ -37,6 +37,8 @@ export interface Env {
   /** JSON object of model aliases for the unified endpoint, e.g. {"fast": "groq/llama-3.3-70b"}. */
   readonly MODEL_ALIASES?: string;
   readonly NATIVE_FALLBACKS?: string;
+  readonly CONTINUATION?: string;
+  readonly CONTINUATION_ATTEMPTS?: string;
   /** Workers AI binding (optional: declare `[ai] binding = "AI"` in wrangler.toml to enable it). */
   readonly AI?: Ai;
   /** Cross-origin pages allowed to call the gateway: empty = same-origin only, `*`, or a comma list. */

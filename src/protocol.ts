@@ -17,6 +17,8 @@ export const HEADER = {
   gatewayTarget: "x-gateway-target",
   /** How many attempts it took, the answering one included. */
   gatewayAttempts: "x-gateway-attempts",
+  /** A request header: `off` turns mid-stream continuation off for this request. */
+  continuation: "x-continuation",
   /** The AI SDK's UI message stream marker: `useChat`'s default transport parses such a body as chunks. */
   uiMessageStream: "x-vercel-ai-ui-message-stream",
 } as const;

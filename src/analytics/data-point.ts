@@ -17,6 +17,7 @@ export const BLOB = {
   streamId: 10,
   upstreamRequestId: 11,
   target: 12,
+  continuedAfter: 13,
 } as const;
 
 /** 1-based double positions of the per-stream data point: `double${DOUBLE.gatewayTtftMs}` in SQL. Append only. */
@@ -35,6 +36,7 @@ export const DOUBLE = {
   attempts: 12,
   hedged: 13,
   malformedEvents: 14,
+  continuations: 15,
 } as const;
 
 /** Name of a blob field. */
@@ -76,6 +78,9 @@ export interface DataPointMeta {
   readonly hedged?: boolean;
   /** Upstream events skipped because their data was not JSON (unified endpoint). */
   readonly malformedEvents?: number;
+  /** Times the answer was continued from another attempt mid-stream, and the code of the last failure. */
+  readonly continuations?: number;
+  readonly continuedAfter?: string;
 }
 
 /** One Analytics Engine data point, assignable to the runtime's `AnalyticsEngineDataPoint`. */
@@ -158,6 +163,7 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     upstreamRequestId: idBlob(meta.upstreamRequestId),
     // The target that answered; the requested model when nothing answered (a lost stream).
     target: meta.target ?? meta.model,
+    continuedAfter: meta.continuedAfter ?? "",
   };
   const doubles: Record<DoubleField, number> = {
     gatewayTtftMs: measured(metrics.gatewayTtftMs),
@@ -174,6 +180,7 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     attempts: meta.attempts ?? 1,
     hedged: meta.hedged === true ? 1 : 0,
     malformedEvents: meta.malformedEvents ?? 0,
+    continuations: meta.continuations ?? 0,
   };
   return {
     indexes: [truncateUtf8(meta.model, INDEX_MAX_BYTES)],

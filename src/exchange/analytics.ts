@@ -12,7 +12,10 @@ import type { StreamPlan } from "./plan.ts";
  */
 export function attachAnalytics(
   state: StreamState,
-  meta: Omit<DataPointMeta, "guardrail" | "upstreamRequestId" | "malformedEvents">,
+  meta: Omit<
+    DataPointMeta,
+    "guardrail" | "upstreamRequestId" | "malformedEvents" | "continuations" | "continuedAfter"
+  >,
   sink: MetricsSink,
 ): void {
   state.onEnd((outcome) => {
@@ -23,6 +26,8 @@ export function attachAnalytics(
       guardrail: state.guardrail,
       upstreamRequestId: state.upstreamRequestId,
       malformedEvents: state.malformedEvents,
+      continuations: state.continuations,
+      ...(state.continuedAfter === undefined ? {} : { continuedAfter: state.continuedAfter }),
     };
     sink.write(buildDataPoint(ended, state.metrics.snapshot()));
   });

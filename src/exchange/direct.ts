@@ -3,14 +3,15 @@ import { buildPipeline } from "../pipeline/build.ts";
 import type { ItemStep } from "../pipeline/steps.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import type { Translation } from "../pipeline/translation.ts";
-import type { StreamWatch } from "../pipeline/upstream-events.ts";
+import type { Resumer, StreamWatch } from "../pipeline/upstream-events.ts";
 import { HEADER, SSE_RESPONSE_HEADERS } from "../protocol.ts";
 import type { WireFormat } from "../upstream/format.ts";
 import { FORMATS } from "../upstream/registry.ts";
 import { trackStream } from "./analytics.ts";
-import type { OpenExchange } from "./attempt.ts";
+import type { AttemptCall, OpenExchange } from "./attempt.ts";
 import { type Answer, openAnswer } from "./attempts.ts";
 import type { ExchangeContext } from "./context.ts";
+import { continuationFor } from "./continuation.ts";
 import { jsonResponse } from "./json-answer.ts";
 import type { StreamPlan } from "./plan.ts";
 import { guardSteps, translateStage } from "./stages.ts";
@@ -27,19 +28,41 @@ export function streamResponse(
   watch: StreamWatch | undefined,
   translate?: Translation,
   steps: readonly ItemStep[] = [],
+  upstream: Upstream = { abort: (reason) => x.abort.abort(reason), resumer: undefined },
 ): Response {
   for (const [k, v] of Object.entries(SSE_RESPONSE_HEADERS)) x.headers.set(k, v);
   const stream = buildPipeline({
     body,
     format,
     state: x.state,
-    abortUpstream: (reason) => x.abort.abort(reason),
+    abortUpstream: upstream.abort,
     steps,
     maxEventBytes,
     watch,
+    resumer: upstream.resumer,
     ...(translate === undefined ? {} : { translate }),
   });
   return new Response(stream, { status: 200, headers: x.headers });
+}
+
+/** The upstream a stream reads, as its pipeline sees it: abort whichever attempt now streams, and continue. */
+export interface Upstream {
+  readonly abort: (reason: string) => void;
+  readonly resumer: Resumer | undefined;
+}
+
+/**
+ * The answer's upstream with its continuation: aborting reaches the attempt streaming at the time
+ * (the answering one, then whichever continues it).
+ */
+export function answerUpstream(plan: StreamPlan, answer: Answer, call: AttemptCall): Upstream {
+  let current = answer.x.abort;
+  return {
+    abort: (reason) => current.abort(reason),
+    resumer: continuationFor(plan, answer, call, (abort) => {
+      current = abort;
+    }),
+  };
 }
 
 /** Says who answered after how many attempts (`x-gateway-target`, `x-gateway-attempts`). */
@@ -59,7 +82,7 @@ export async function runDirect(
   ctx: ExchangeContext,
   onStream: (state: StreamState) => void = () => {},
 ): Promise<Response> {
-  const call = {
+  const call: AttemptCall = {
     clientHeaders: request.headers,
     clientGone: request.signal,
     config: ctx.config,
@@ -72,7 +95,8 @@ export async function runDirect(
   trackStream(plan, answer, x.state, ctx.sink);
   onStream(x.state);
   const format = FORMATS[plan.format];
-  const steps = guardSteps(ctx.config, format, x.state, (reason) => x.abort.abort(reason));
+  const upstream = answerUpstream(plan, answer, call);
+  const steps = guardSteps(ctx.config, format, x.state, upstream.abort);
   return streamResponse(
     x,
     source,
@@ -81,5 +105,6 @@ export async function runDirect(
     ctx.config.watch,
     translateStage(attempt, format),
     steps,
+    upstream,
   );
 }

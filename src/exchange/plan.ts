@@ -42,6 +42,11 @@ export interface StreamPlan {
   readonly principal: string;
   /** The stream's public id (`x-stream-id`), set once the stream is resumable. */
   readonly streamId?: string;
+  /**
+   * Whether an answer cut mid-stream may be continued from another attempt: not for `n` > 1,
+   * logprobs, structured output or `x-continuation: off` (the route decides).
+   */
+  readonly continuable?: boolean;
 }
 
 /** The request facts every plan carries. */

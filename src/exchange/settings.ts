@@ -12,6 +12,8 @@ export interface GatewayConfig {
   readonly providers: ReadonlyMap<string, Provider>;
   /** Alias → its ordered fallback chain of `<provider>/<model>` targets. */
   readonly aliases: ReadonlyMap<string, readonly string[]>;
+  /** Mid-stream continuation: `CONTINUATION` (on/off) and `CONTINUATION_ATTEMPTS` per stream. */
+  readonly continuation: { readonly enabled: boolean; readonly attempts: number };
   /** Same-wire-format fallback targets of native routes (`NATIVE_FALLBACKS`). */
   readonly nativeFallbacks: NativeFallbacks;
   readonly maxBodyBytes: number;

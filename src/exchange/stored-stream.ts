@@ -8,9 +8,10 @@ import type { EventStore } from "../resumable/event-store.ts";
 import { StreamSession } from "../resumable/session.ts";
 import { FORMATS, isFormatName } from "../upstream/registry.ts";
 import { trackStream } from "./analytics.ts";
+import type { AttemptCall } from "./attempt.ts";
 import { type Answer, openAnswer } from "./attempts.ts";
 import type { ExchangeContext } from "./context.ts";
-import { answerHeaders } from "./direct.ts";
+import { answerHeaders, answerUpstream } from "./direct.ts";
 import { jsonResponse } from "./json-answer.ts";
 import type { StartSpec } from "./resumable.ts";
 import { guardSteps, translateStage } from "./stages.ts";
@@ -48,14 +49,15 @@ export async function startStoredStream(
   }
   const format = FORMATS[plan.format];
   const { config, sink } = deps.ctx;
+  const call: AttemptCall = {
+    clientHeaders: new Headers(spec.clientHeaders),
+    config,
+    receivedAt: plan.receivedAt,
+  };
   let answer: Answer;
   try {
     // The attempt loop runs here, in the object: it goes on when the client has left.
-    answer = await openAnswer(
-      plan,
-      { clientHeaders: new Headers(spec.clientHeaders), config, receivedAt: plan.receivedAt },
-      deps.ctx.circuits,
-    );
+    answer = await openAnswer(plan, call, deps.ctx.circuits);
   } catch (err) {
     return { response: errorResponse(err, format.errorShape), session: undefined };
   }
@@ -89,7 +91,7 @@ export async function startStoredStream(
   });
   const state = x.state;
   trackStream(plan, answer, state, sink);
-  const abort = x.abort;
+  const upstream = answerUpstream(plan, answer, call);
   const session = new StreamSession(deps.store, format, config.streamLimits, Date.now, (outcome) => {
     state.finish(outcome);
     deps.onFinished();
@@ -107,11 +109,12 @@ export async function startStoredStream(
     body: source,
     format,
     state,
-    abortUpstream: (reason) => abort.abort(reason),
+    abortUpstream: upstream.abort,
     translate: translateStage(attempt, format),
-    steps: guardSteps(config, format, state, (reason) => abort.abort(reason)),
+    steps: guardSteps(config, format, state, upstream.abort),
     maxEventBytes: config.maxEventBytes,
     watch: config.watch,
+    resumer: upstream.resumer,
   });
   // Keep-alives go to every live reader from the session; never numbered or stored.
   session.keepAlive(config.watch.keepAliveMs);
@@ -119,7 +122,7 @@ export async function startStoredStream(
   const reader = items.getReader();
   // Ending early (cancel, limits) stops the upstream at once, not at its next token.
   session.abortUpstream = (reason) => {
-    abort.abort(reason);
+    upstream.abort(reason);
     reader.cancel(reason).catch(() => {});
   };
   void pump(reader, session, state);

@@ -7,7 +7,13 @@ import type { StreamItem } from "./item.ts";
 import type { ItemStep } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
-import { type SourceParts, type StreamWatch, upstreamBytes, upstreamEvents } from "./upstream-events.ts";
+import {
+  type Resumer,
+  type SourceParts,
+  type StreamWatch,
+  upstreamBytes,
+  upstreamEvents,
+} from "./upstream-events.ts";
 
 /** Everything one stream's pipeline is built from. Stages are plugged in; the chain itself never changes. */
 export interface PipelineSpec {
@@ -30,6 +36,8 @@ export interface PipelineSpec {
   readonly maxEventBytes: number;
   /** Keep-alive and stall limits (KEEPALIVE_MS, STREAM_IDLE_TIMEOUT_MS, FIRST_TOKEN_TIMEOUT_MS). */
   readonly watch?: StreamWatch | undefined;
+  /** Continues an answer cut mid-stream from another attempt (see upstream-events.ts). */
+  readonly resumer?: Resumer | undefined;
 }
 
 /**
@@ -56,6 +64,7 @@ function sourceParts(spec: PipelineSpec): SourceParts {
     steps: spec.steps ?? [],
     maxEventLength: spec.maxEventBytes,
     watch: spec.watch,
+    resumer: spec.resumer,
     abortUpstream: spec.abortUpstream,
     // The client went away: stop paying for tokens nobody reads.
     onCancel: () => {

@@ -54,6 +54,19 @@ export class Inspector {
     return items;
   }
 
+  /** Whether `end()` would call the stream truncated (an in-band error), without writing anything. */
+  truncated(): boolean {
+    const state = this.#state;
+    if (state.upstreamError !== undefined || (state.completeSeen && !state.readFailed)) return false;
+    const finished = this.#finished?.size ?? 0;
+    return !(
+      this.#format.endMarker !== undefined &&
+      !state.readFailed &&
+      finished > 0 &&
+      finished >= this.#span
+    );
+  }
+
   /** What must follow once the upstream has ended: nothing, or the in-band error of a truncated stream. */
   end(): StreamItem[] {
     const state = this.#state;

@@ -20,6 +20,9 @@ export class StreamState {
   interruption: InBandError | undefined;
   /** Set by a stage that stopped the stream on purpose (guardrail block, an upstream event over the limit). */
   stoppedBy: { readonly outcome: StreamOutcome; readonly error: InBandError } | undefined;
+  /** Times the answer was continued from another attempt after a mid-stream failure, and the last reason. */
+  continuations = 0;
+  continuedAfter: string | undefined;
   /** Upstream events skipped on the unified endpoint because their data was not JSON. */
   malformedEvents = 0;
   /** The upstream's output token count, when it reported one (the data point's exact count). */
@@ -68,6 +71,12 @@ export class StreamState {
     if (this.upstreamError !== undefined || this.readFailed || !this.completeSeen)
       return STREAM_OUTCOME.interrupted;
     return STREAM_OUTCOME.complete;
+  }
+
+  /** The answer went on from another attempt after a failure with `code`. */
+  continued(code: string): void {
+    this.continuations++;
+    this.continuedAfter = code;
   }
 
   /** Decides the outcome; later calls are ignored so every listener runs exactly once. */

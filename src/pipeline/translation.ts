@@ -1,7 +1,7 @@
 import { sseEvent } from "../sse/encode.ts";
 import type { SseEvent } from "../sse/types.ts";
-import type { EventInfo, WireFormat } from "../upstream/format.ts";
-import { inspectChunk } from "../upstream/openai-chat/format.ts";
+import type { EventInfo, InBandError, WireFormat } from "../upstream/format.ts";
+import { inspectChunk } from "../upstream/openai-chat/chunk-info.ts";
 import type { StreamTranslator, TranslateStep } from "../upstream/translator.ts";
 import type { StreamState } from "./stream-state.ts";
 
@@ -14,6 +14,8 @@ import type { StreamState } from "./stream-state.ts";
 export interface TranslatedEvent {
   readonly ev: SseEvent;
   readonly info: EventInfo | undefined;
+  /** Set on the events of a failure (the upstream's error, a cut): what a continuation may repair. */
+  readonly failure?: InBandError;
 }
 
 /**
@@ -53,7 +55,10 @@ export class Translation {
         out.push({ ev, info: inspectChunk(step.chunk) });
       } else if (step.kind === "event") out.push({ ev: step.ev, info: step.info });
       else if (step.kind === "done") out.push({ ev: sseEvent({ data: "[DONE]" }), info: undefined });
-      else for (const ev of this.#clientFormat.errorEvents(step.error)) out.push({ ev, info: undefined });
+      else {
+        for (const ev of this.#clientFormat.errorEvents(step.error))
+          out.push({ ev, info: undefined, failure: step.error });
+      }
     }
     return out;
   }

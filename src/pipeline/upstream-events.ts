@@ -1,8 +1,9 @@
 import { ERROR_CODE } from "../protocol.ts";
 import { SseByteDecoder } from "../sse/byte-decoder.ts";
 import type { SseDecodeError } from "../sse/decoder.ts";
+import { commentEvent } from "../sse/encode.ts";
 import type { SseEvent } from "../sse/types.ts";
-import type { InBandError, WireFormat } from "../upstream/format.ts";
+import type { EventInfo, InBandError, Seam, WireFormat } from "../upstream/format.ts";
 import type { BodySource } from "./body-source.ts";
 import type { ItemEncoder } from "./encode-stage.ts";
 import type { Inspector } from "./inspector.ts";
@@ -10,7 +11,7 @@ import type { StreamItem } from "./item.ts";
 import { QuietTimer } from "./quiet-timer.ts";
 import { endSteps, type ItemStep, runSteps } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
-import type { Translation } from "./translation.ts";
+import type { TranslatedEvent, Translation } from "./translation.ts";
 
 /** What the one source of a stream is made of. */
 export interface SourceParts {
@@ -34,7 +35,34 @@ export interface SourceParts {
   readonly onCancel: (reason: unknown) => void;
   /** Silence limits; absent: none (tests, benchmarks of the bare pipeline). */
   readonly watch?: StreamWatch | undefined;
+  /** Continues an answer cut mid-stream from another attempt; absent: the explicit in-band error. */
+  readonly resumer?: Resumer | undefined;
 }
+
+/** What a continuation is told of the answer it continues. */
+export interface CutAnswer {
+  /** The answer's text so far (the format's answer channel), as the upstream wrote it. */
+  readonly delivered: string;
+  /** The data of the first event with data, from which the format reads the answer's identity. */
+  readonly firstData: string | undefined;
+  /** Output tokens the upstream reported so far (0 when it reported none). */
+  readonly outputTokens: number;
+}
+
+/** The next attempt's events, and the seam that joins them to the answer. */
+export interface Resumed {
+  readonly body: BodySource;
+  readonly translation: Translation | undefined;
+  readonly seam: Seam;
+}
+
+/** The continuation port: opens the next attempt that can continue a cut answer, if any is left. */
+export interface Resumer {
+  next(why: InBandError, cut: CutAnswer): Promise<Resumed | undefined>;
+}
+
+/** What the gateway's own marker comment carries: no text. */
+const NO_TEXT: EventInfo = { parts: [] };
 
 /** The in-band error for an upstream event over the limit. */
 function tooLarge(error: SseDecodeError): InBandError {
@@ -97,9 +125,12 @@ interface Output<T> {
 }
 
 function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
-  const { state, inspector, translation, steps, format } = parts;
-  const reader = parts.body;
-  const sse = new SseByteDecoder({ maxEventLength: parts.maxEventLength });
+  const { state, inspector, steps, format } = parts;
+  // A continuation swaps these for the next attempt's (see `resume`).
+  let reader = parts.body;
+  let translation = parts.translation;
+  let seam: Seam | undefined;
+  let sse = new SseByteDecoder({ maxEventLength: parts.maxEventLength });
   const watch = parts.watch;
   let live: ReadableStreamDefaultController<T> | undefined;
   // The stall watchdog counts only while a read of the upstream is under way: a client that is slow to
@@ -107,6 +138,18 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   let reading = false;
   let contentSeen = false;
   let stalled: { readonly ms: number } | undefined;
+  // What a continuation needs to know of the answer so far (tracked only when one is possible).
+  const continuing = parts.resumer === undefined ? undefined : format.continuation;
+  let delivered = "";
+  let onlyAnswerText = true;
+  let firstData: string | undefined;
+  /** A failure a continuation may repair, met while emitting, and the first one (what the client gets if none can). */
+  let pending: InBandError | undefined;
+  let original: InBandError | undefined;
+  /** The failure a continuation now repairs, until its first event passes the seam. */
+  let marker: InBandError | undefined;
+  /** The reader went away (client gone, cancel): nothing is continued after that. */
+  let cancelled = false;
   const watchdog =
     watch === undefined || (watch.idleTimeoutMs <= 0 && watch.firstTokenTimeoutMs <= 0)
       ? undefined
@@ -148,6 +191,13 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
         // The idle limit applies from now on, judged from now.
         watchdog?.reset();
       }
+      if (continuing !== undefined) {
+        if (firstData === undefined && one.ev.hasData) firstData = one.ev.data;
+        for (const p of one.info.parts) {
+          if (p.channel === continuing.channel) delivered += p.text;
+          else onlyAnswerText = false;
+        }
+      }
       for (const item of runSteps(steps, one)) {
         controller.enqueue(out.item(item));
         n++;
@@ -156,22 +206,84 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
     if (n > 0) keepAlive?.touch();
     return n;
   };
-  /** Enqueues the items of `events` until the answer ends, returning how many there were. */
+  /** Whether a failure now could be repaired: text of the answer alone delivered, the stream not stopped. */
+  const canContinue = () =>
+    continuing !== undefined &&
+    delivered !== "" &&
+    onlyAnswerText &&
+    state.stoppedBy === undefined &&
+    // An answer ended on purpose (cancelled, the client gone, a limit) is over: nothing continues it.
+    state.outcome === undefined &&
+    !cancelled;
+  /** One translated (or upstream) event through the seam of a continuation, if any, to the inspector. */
+  const pass = (t: TranslatedEvent, controller: ReadableStreamDefaultController<T>): number => {
+    if (t.failure !== undefined && canContinue()) {
+      pending = t.failure;
+      return 0;
+    }
+    if (seam === undefined) return send(inspector.item(t.ev, t.info), controller);
+    const joined = seam.push(t.ev);
+    if (!joined.ok) {
+      pending = joined.error;
+      return 0;
+    }
+    let n = 0;
+    for (const j of joined.events) {
+      // The seam is marked where the continued text begins: a continuation that never got past the
+      // delivered text (a replay that failed again) leaves no trace in the answer.
+      if (marker !== undefined) {
+        state.continued(marker.code);
+        n += send([{ ev: commentEvent(`: continued after ${marker.code}\n\n`), info: NO_TEXT }], controller);
+        marker = undefined;
+      }
+      n += send(inspector.item(j.ev, j.info), controller);
+    }
+    return n;
+  };
+  /** Enqueues the items of `events` until the answer ends (or a failure waits for a continuation). */
   const emit = (events: readonly SseEvent[], controller: ReadableStreamDefaultController<T>): number => {
     let n = 0;
     for (const ev of events) {
-      if (translation === undefined) n += send(inspector.item(ev), controller);
-      else for (const t of translation.push(ev)) n += send(inspector.item(t.ev, t.info), controller);
-      // Whatever follows the end of the answer in the same read is not part of it.
-      if (state.answerEnded) break;
+      if (translation === undefined) n += pass({ ev, info: undefined }, controller);
+      else for (const t of translation.push(ev)) if (pending === undefined) n += pass(t, controller);
+      // Whatever follows the end of the answer (or a failure) in the same read is not part of it.
+      if (state.answerEnded || pending !== undefined) break;
     }
     // The decoder refused an event: the answer stops here, unless it had already ended before it.
-    if (sse.error !== undefined && !state.answerEnded) {
+    if (sse.error !== undefined && !state.answerEnded && pending === undefined) {
       const error = tooLarge(sse.error);
       n += send(inspector.stop(error), controller);
       parts.abortUpstream(error.code);
     }
     return n;
+  };
+  /**
+   * Continues the answer from the next attempt after `why`: the failed upstream is released, the
+   * next one's events go through a seam that keeps the client's answer exactly one answer, and an
+   * SSE comment marks the place. False when no attempt could continue it.
+   */
+  const resume = async (why: InBandError): Promise<boolean> => {
+    const resumer = parts.resumer;
+    if (resumer === undefined || !canContinue()) return false;
+    original ??= why;
+    reader.cancel(why.code).catch(() => {});
+    parts.abortUpstream(why.code);
+    const next = await resumer.next(why, { delivered, firstData, outputTokens: state.outputTokens ?? 0 });
+    if (next === undefined) return false;
+    if (!canContinue()) {
+      // Ended while the next attempt was opening: it is not read at all.
+      parts.abortUpstream("the answer ended");
+      next.body.cancel("the answer ended").catch(() => {});
+      return false;
+    }
+    reader = next.body;
+    translation = next.translation;
+    seam = next.seam;
+    sse = new SseByteDecoder({ maxEventLength: parts.maxEventLength });
+    state.readFailed = false;
+    marker = why;
+    watchdog?.reset();
+    return true;
   };
   /** The events still open when the body ended: an event never ended by its blank line is not dispatched. */
   const lastEvents = (): SseEvent[] =>
@@ -180,6 +292,24 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
       // out its blank line); a translator judges wholeness itself. After a failed read it is a fragment.
       (ev) => ev.terminated || (!state.readFailed && (translation !== undefined || format.isWhole(ev))),
     );
+  /** What the end of the upstream means for the answer when it is cut (undefined: it is whole). */
+  const cut = (): {
+    readonly error: InBandError | undefined;
+    readonly ending: readonly TranslatedEvent[] | undefined;
+  } => {
+    // Asked once: a translation's ending is kept for endItems when the answer turns out whole. A
+    // translator that forwards the upstream's own events (OpenAI to OpenAI) ends with nothing: the
+    // inspector judges that stream, as it judges an untranslated one.
+    const ending = translation?.end(state);
+    if (ending !== undefined && ending.length > 0) {
+      return { error: ending.find((t) => t.failure !== undefined)?.failure, ending };
+    }
+    if (!inspector.truncated()) return { error: undefined, ending };
+    const message = state.readFailed
+      ? "the upstream connection failed before the response was complete"
+      : "the upstream stream ended before the response was complete";
+    return { error: { code: ERROR_CODE.upstreamInterrupted, message }, ending };
+  };
   return new ReadableStream<T>(
     {
       start(controller) {
@@ -187,6 +317,7 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
       },
       async pull(controller) {
         // A pull that enqueues nothing is not called again (no read-ahead), so read until a whole event is out.
+        let ending: readonly TranslatedEvent[] | undefined;
         while (!state.answerEnded) {
           let chunk: ReadableStreamReadResult<Uint8Array>;
           reading = true;
@@ -206,24 +337,48 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
                 ? `the upstream sent nothing for ${stalled.ms} ms in the middle of the answer`
                 : `the upstream sent no first token within ${stalled.ms} ms`,
             };
-            send(inspector.stop(error), controller);
+            stalled = undefined;
+            if (await resume(error)) continue;
+            send(inspector.stop(original ?? error), controller);
             parts.abortUpstream(error.code);
             break;
           }
-          if (chunk.done) break;
-          const n = emit(sse.push(chunk.value), controller);
-          if (n > 0 && !state.answerEnded) return;
+          if (!chunk.done) {
+            const n = emit(sse.push(chunk.value), controller);
+            if (pending === undefined) {
+              if (n > 0 && !state.answerEnded) return;
+              continue;
+            }
+          } else if (pending === undefined && !state.answerEnded) {
+            emit(lastEvents(), controller);
+            if (pending === undefined && !state.answerEnded && canContinue()) {
+              const c = cut();
+              pending = c.error;
+              ending = c.ending;
+            }
+          }
+          if (pending !== undefined) {
+            const failure = pending;
+            pending = undefined;
+            ending = undefined;
+            if (await resume(failure)) continue;
+            // Nothing could continue it: the answer ends with the first failure, in band.
+            send(inspector.stop(original ?? failure), controller);
+            parts.abortUpstream(failure.code);
+          }
+          break;
         }
         if (state.answerEnded) {
           // Release the upstream now: the client's answer must not wait for the upstream to hang up.
           reader.cancel("the answer ended").catch(() => {});
-        } else emit(lastEvents(), controller);
-        for (const item of endItems(parts)) controller.enqueue(out.item(item));
+        }
+        for (const item of endItems(parts, translation, ending)) controller.enqueue(out.item(item));
         for (const chunk of out.end()) controller.enqueue(chunk);
         stopTimers();
         controller.close();
       },
       async cancel(reason) {
+        cancelled = true;
         stopTimers();
         parts.onCancel(reason);
         await reader.cancel(reason).catch(() => {});
@@ -234,17 +389,24 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   );
 }
 
-/** What follows the upstream's last event: the translation's and inspector's endings, then the steps' own. */
-function endItems({ state, inspector, translation, steps }: SourceParts): StreamItem[] {
-  const ending: StreamItem[] = [];
+/**
+ * What follows the upstream's last event: the translation's and inspector's endings (`ending`: the
+ * translation's, when it was already asked for), then the steps' own.
+ */
+function endItems(
+  { state, inspector, steps }: SourceParts,
+  translation: Translation | undefined,
+  ending: readonly TranslatedEvent[] | undefined,
+): StreamItem[] {
+  const items: StreamItem[] = [];
   // A stream a step stopped (a block) has had its ending already; nothing may follow it.
   if (state.stoppedBy === undefined) {
     if (translation !== undefined)
-      for (const t of translation.end(state)) ending.push(...inspector.item(t.ev, t.info));
-    ending.push(...inspector.end());
+      for (const t of ending ?? translation.end(state)) items.push(...inspector.item(t.ev, t.info));
+    items.push(...inspector.end());
   }
   const out: StreamItem[] = [];
-  for (const inspected of ending) out.push(...runSteps(steps, inspected));
+  for (const inspected of items) out.push(...runSteps(steps, inspected));
   out.push(...endSteps(steps));
   return out;
 }

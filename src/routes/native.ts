@@ -3,6 +3,7 @@ import { checkRateLimit } from "../auth/rate-limit.ts";
 import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
+import { continuable } from "../exchange/continuable.ts";
 import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
@@ -62,6 +63,7 @@ export async function handleNative(
     format: endpoint.format.name,
     stream,
     attempts: [first, ...fallbacks],
+    continuable: continuable(body.json, request.headers),
     ...planContext(request, receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));

@@ -115,6 +115,30 @@ export interface InBandError {
   readonly message: string;
 }
 
+/** How a continuing attempt's text must join the text already delivered. */
+export interface SeamSpec {
+  /** `replay`: the attempt re-sends the answer from its start, which must reproduce `delivered` exactly. */
+  readonly mode: "prefill" | "replay";
+  /** The text already delivered on the answer's one channel. */
+  readonly delivered: string;
+  /** Prefill: delivered whitespace the prefill left out; dropped from the continuation's start if it repeats it. */
+  readonly seamWhitespace: string;
+  /** The data of the first event the client got with data: the format reads the answer's identity from it. */
+  readonly firstData: string | undefined;
+  /** Output tokens the earlier attempts reported, added to the continuing attempt's usage. */
+  readonly priorOutputTokens: number;
+}
+
+/** One continued event as the client gets it, or why the continuation failed. */
+export type SeamResult =
+  | { readonly ok: true; readonly events: readonly { readonly ev: SseEvent; readonly info: EventInfo }[] }
+  | { readonly ok: false; readonly error: InBandError };
+
+/** Joins a continuing attempt's events to the answer the client already has (see SeamSpec). */
+export interface Seam {
+  push(ev: SseEvent): SeamResult;
+}
+
 /**
  * Everything the shared stream pipeline needs to know about one wire format. Shared code calls these
  * and never branches on a provider's or format's name.
@@ -146,6 +170,13 @@ export interface WireFormat {
    * stream is complete. Absent: a format whose streams are complete only by their own signals.
    */
   readonly endMarker?: () => SseEvent[];
+  /**
+   * Mid-stream continuation in this format (one answer continued from another attempt): the channel
+   * that carries the answer's text (only an answer with text on it alone can be continued) and the
+   * seam that joins the next attempt's events to it. Absent: streams of this format are never
+   * continued (the explicit error stays).
+   */
+  readonly continuation?: { readonly channel: string; seam(spec: SeamSpec): Seam };
   /** The events that end a stream stopped by the guardrail, in this format's own terms (content filter). */
   blockedEvents(rule: string): SseEvent[];
   /**

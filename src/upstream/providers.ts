@@ -26,7 +26,26 @@ export interface Provider {
    */
   readonly needs: string | undefined;
   readonly transport: Transport;
+  /** How an answer cut mid-stream is continued on this provider; absent: never (the explicit error). */
+  readonly continuation?: ContinuationStrategy;
 }
+
+/**
+ * How a provider continues an answer another attempt started (docs in the README): `prefill` sends
+ * the delivered text as a trailing assistant message to continue (Anthropic; vLLM's
+ * `continue_final_message` on OpenAI-compatible servers), `prefill-prefix` marks it `prefix: true`
+ * (DeepSeek, Mistral), `replay` re-sends the request unchanged and keeps only an answer that
+ * reproduces the delivered text exactly, `off` never continues.
+ */
+export type ContinuationStrategy = "prefill" | "prefill-prefix" | "replay" | "off";
+
+/** Which strategies each family can use, the first being its default. */
+const CONTINUATIONS: Readonly<Record<ApiFamily, readonly ContinuationStrategy[]>> = {
+  openai: ["replay", "prefill", "prefill-prefix", "off"],
+  anthropic: ["prefill", "replay", "off"],
+  gemini: ["replay", "off"],
+  "workers-ai": ["off"],
+};
 
 const httpTransport: Transport = { fetch: (url, init) => fetch(url, init) };
 
@@ -39,6 +58,7 @@ interface ProviderEntry {
   readonly baseUrl: string;
   readonly format: ApiFamily;
   readonly keySecret?: string;
+  readonly continuation?: ContinuationStrategy;
 }
 
 function isFamily(v: unknown): v is ApiFamily {
@@ -75,7 +95,20 @@ export function parseProviderEntries(json: string | undefined): ProviderEntry[] 
     if (keySecret !== undefined && (typeof keySecret !== "string" || !/^[A-Z][A-Z0-9_]*$/.test(keySecret))) {
       throw new ConfigError(`PROVIDERS[${i}] (${name}): keySecret must name a secret like GROQ_API_KEY`);
     }
-    return { name, baseUrl: trimSlash(baseUrl), format, ...(keySecret === undefined ? {} : { keySecret }) };
+    const continuation = e.continuation;
+    const allowed = CONTINUATIONS[format];
+    if (continuation !== undefined && !allowed.includes(continuation as ContinuationStrategy)) {
+      throw new ConfigError(
+        `PROVIDERS[${i}] (${name}): continuation must be ${allowed.map((a) => `"${a}"`).join(", ")} for format ${format}`,
+      );
+    }
+    return {
+      name,
+      baseUrl: trimSlash(baseUrl),
+      format,
+      ...(keySecret === undefined ? {} : { keySecret }),
+      ...(continuation === undefined ? {} : { continuation: continuation as ContinuationStrategy }),
+    };
   });
 }
 
@@ -148,6 +181,7 @@ export function buildProviders(
       apiKey,
       needs: e.keySecret !== undefined && apiKey === undefined ? `secret ${e.keySecret}` : undefined,
       transport: httpTransport,
+      continuation: e.continuation ?? CONTINUATIONS[e.format][0] ?? "off",
     });
   }
   return map;

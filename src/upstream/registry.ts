@@ -2,15 +2,18 @@ import { GatewayError } from "../errors.ts";
 import { ERROR_CODE, type ErrorShape } from "../protocol.ts";
 import { anthropicTranslator } from "./anthropic/chat-translator.ts";
 import { anthropicFormat } from "./anthropic/format.ts";
+import { anthropicPrefill } from "./anthropic/prefill.ts";
 import type { FormatName, WireFormat } from "./format.ts";
 import { geminiFormat } from "./gemini/format.ts";
 import { geminiTranslator } from "./gemini/translator.ts";
+import type { JsonObject } from "./json.ts";
 import { NATIVE_ENDPOINTS, type NativeEndpoint, type NativeMatch } from "./native-endpoints.ts";
 import { openAiChatFormat } from "./openai-chat/format.ts";
+import { chatPrefill } from "./openai-chat/prefill.ts";
 import { openAiTranslator } from "./openai-chat/translator.ts";
 import { openAiResponsesFormat } from "./openai-responses/format.ts";
 import type { ApiFamily } from "./providers.ts";
-import type { ChatTranslator } from "./translator.ts";
+import type { ChatTranslator, Prefill, PrefillStyle } from "./translator.ts";
 import { workersAiFormat } from "./workers-ai/format.ts";
 import { workersAiTranslator } from "./workers-ai/translator.ts";
 
@@ -31,6 +34,11 @@ export interface ProviderFamily {
   readonly streamFormat: WireFormat;
   /** The family's native endpoints (`/<provider>/<path>`), with the upstream path each forwards to. */
   readonly nativeEndpoints: readonly NativeEndpoint[];
+  /**
+   * Builds a request (in the family's own format) that continues delivered text from an answer cut
+   * mid-stream; absent, or undefined for a request that cannot be prefilled: no prefill continuation.
+   */
+  readonly prefill?: (body: JsonObject, text: string, style: PrefillStyle) => Prefill | undefined;
 }
 
 /** Every provider family. */
@@ -41,6 +49,7 @@ export const FAMILIES: Readonly<Record<ApiFamily, ProviderFamily>> = {
     translator: openAiTranslator,
     streamFormat: openAiChatFormat,
     nativeEndpoints: NATIVE_ENDPOINTS.openai,
+    prefill: chatPrefill,
   },
   anthropic: {
     errorShape: "anthropic",
@@ -48,6 +57,7 @@ export const FAMILIES: Readonly<Record<ApiFamily, ProviderFamily>> = {
     translator: anthropicTranslator,
     streamFormat: anthropicFormat,
     nativeEndpoints: NATIVE_ENDPOINTS.anthropic,
+    prefill: anthropicPrefill,
   },
   gemini: {
     errorShape: "gemini",

@@ -1,5 +1,6 @@
 import type { SseEvent } from "../sse/types.ts";
 import type { EventInfo, InBandError } from "./format.ts";
+import type { JsonObject } from "./json.ts";
 import type { ChatChunk, ChatCompletion, ChatRequest, ChatUsage } from "./openai-chat/types.ts";
 
 /** The upstream request a translator builds: path relative to the provider's base URL, and JSON body. */
@@ -19,6 +20,15 @@ export interface ChunkIdentity {
   readonly model: string;
   /** Emit a final usage chunk (`choices: []`) only when the client set `stream_options.include_usage`. */
   readonly includeUsage: boolean;
+}
+
+/** How a prefill is sent (see ContinuationStrategy in providers.ts). */
+export type PrefillStyle = "prefill" | "prefill-prefix";
+
+/** A request that continues delivered text, and the delivered whitespace it had to leave out. */
+export interface Prefill {
+  readonly body: JsonObject;
+  readonly seamWhitespace: string;
 }
 
 /** One output step of a stream translator. */

@@ -3,7 +3,7 @@ import { ERROR_CODE } from "../../protocol.ts";
 import type { SseEvent } from "../../sse/types.ts";
 import { isObject, type JsonObject, num, obj, tryParse } from "../json.ts";
 import type { ChatTranslator, ChunkIdentity, StreamTranslator, TranslateStep } from "../translator.ts";
-import { inspectChunk } from "./format.ts";
+import { inspectChunk } from "./chunk-info.ts";
 import type { ChatCompletion, ChatRequest, ChatUsage } from "./types.ts";
 
 /** The request body for an OpenAI-compatible upstream: the client's fields, with the provider's model name. */

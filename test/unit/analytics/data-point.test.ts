@@ -26,6 +26,8 @@ const meta: DataPointMeta = {
   attempts: 4,
   hedged: true,
   malformedEvents: 2,
+  continuations: 1,
+  continuedAfter: "upstream_stalled",
 };
 
 /** Every double distinct, so a value at the wrong position cannot pass. */
@@ -80,6 +82,7 @@ describe("buildDataPoint: field positions", () => {
       streamId: 10,
       upstreamRequestId: 11,
       target: 12,
+      continuedAfter: 13,
     });
     expect(DOUBLE).toEqual({
       gatewayTtftMs: 1,
@@ -96,6 +99,7 @@ describe("buildDataPoint: field positions", () => {
       attempts: 12,
       hedged: 13,
       malformedEvents: 14,
+      continuations: 15,
     });
   });
 
@@ -115,8 +119,9 @@ describe("buildDataPoint: field positions", () => {
       "Zdzmenb0rZZ8isK-xDKLiw",
       "req_011CVx2abc",
       "anthropic/claude-fallback",
+      "upstream_stalled",
     ]);
-    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876, 4, 1, 2]);
+    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876, 4, 1, 2, 1]);
   });
 
   it("stays within Analytics Engine's limits: 20 blobs, 20 doubles, one index", () => {
@@ -265,6 +270,8 @@ describe("toLogLine", () => {
       attempts: 4,
       hedged: 1,
       malformedEvents: 2,
+      continuations: 1,
+      continuedAfter: "upstream_stalled",
     });
   });
 

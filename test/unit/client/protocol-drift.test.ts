@@ -34,6 +34,7 @@ const GATEWAY_HEADERS: Readonly<Record<keyof typeof HEADER, "copied" | "not need
   // Which target answered and after how many attempts: for logs and people; resuming needs neither.
   gatewayTarget: "not needed",
   gatewayAttempts: "not needed",
+  continuation: "not needed",
   // The AI SDK's UI message stream marker, on /v1/ui/chat only: the browser client speaks OpenAI chunks.
   uiMessageStream: "not needed",
 };

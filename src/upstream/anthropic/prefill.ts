@@ -1,0 +1,23 @@
+import { arr, isObject, type JsonObject } from "../json.ts";
+import type { Prefill } from "../translator.ts";
+
+/**
+ * An Anthropic Messages request that continues `text`: the delivered text as the final assistant
+ * message (appended to the client's own prefill, if it ended with one). Anthropic refuses trailing
+ * whitespace there, so it is left out and named as the seam's whitespace. Extended thinking does not
+ * allow a prefill: undefined, as for text that is whitespace only.
+ */
+export function anthropicPrefill(body: JsonObject, text: string): Prefill | undefined {
+  if (isObject(body.thinking) && body.thinking.type === "enabled") return undefined;
+  const messages = [...arr(body, "messages")];
+  const last = messages.at(-1);
+  const own =
+    isObject(last) && last.role === "assistant" && typeof last.content === "string" ? last.content : "";
+  const whole = own + text;
+  const kept = whole.trimEnd();
+  if (kept.length <= own.length) return undefined;
+  const message = { role: "assistant", content: kept };
+  if (own !== "") messages[messages.length - 1] = message;
+  else messages.push(message);
+  return { body: { ...body, messages }, seamWhitespace: whole.slice(kept.length) };
+}
