@@ -130,6 +130,24 @@ describe("the config check", () => {
     expect(await check(options({ vars: [["MAX_EVENT_BYTES", "4096"]] }), capture())).toBe(EXIT.ok);
   });
 
+  it("refuses a CONTINUATION other than on/off and a CONTINUATION_ATTEMPTS outside 0..5, naming each", async () => {
+    const cases: [string, string, string][] = [
+      ["CONTINUATION", "yes", 'CONTINUATION must be "on" or "off"'],
+      ["CONTINUATION_ATTEMPTS", "6", "CONTINUATION_ATTEMPTS must be an integer between 0 and 5"],
+      [
+        "NATIVE_FALLBACKS",
+        '{"openai/x": ["nobody/y"]}',
+        'NATIVE_FALLBACKS["openai/x"]: no provider "nobody" is configured',
+      ],
+    ];
+    for (const [name, value, message] of cases) {
+      const io = capture();
+      expect(await check(options({ vars: [[name, value]] }), io), name).toBe(EXIT.invalid);
+      expect(io.stderr()).toContain(message);
+    }
+    expect(await check(options({ vars: [["CONTINUATION", "off"]] }), capture())).toBe(EXIT.ok);
+  });
+
   it("names a malformed variable in .dev.vars for dev, and ignores .dev.vars otherwise", async () => {
     const config = projectWithDevVars(`PROVIDERS=not json\nGATEWAY_JWT_SECRET=short\n`);
     const dev = capture();
