@@ -108,7 +108,9 @@ function serve(res: ServerResponse, plan: StreamPlan, format: MockFormat): void 
  * Failing upstreams for the resilience rows, chosen by the first path segment (each is a provider
  * of its own in bench/targets.ts): `/down/` always answers 503, `/flaky/` answers 503 to every
  * other request (sequential streams: each gateway stream sees one 503, then an answer), `/slow/`
- * holds its response for SLOW_FIRST_TOKEN_MS. Anything else streams at once.
+ * holds its response for SLOW_FIRST_TOKEN_MS, `/dropper/` sends one event and drops the connection
+ * unless the request is a continuation (a prefill: `continue_final_message`), which streams the
+ * plan. Anything else streams at once.
  */
 const SLOW_FIRST_TOKEN_MS = 3000;
 let flakyRequests = 0;
@@ -118,7 +120,7 @@ function unavailable(res: ServerResponse): void {
   res.end('{"error":{"message":"bench mock: unavailable","type":"server_error"}}');
 }
 
-function respond(req: IncomingMessage, res: ServerResponse, plan: StreamPlan): void {
+function respond(req: IncomingMessage, res: ServerResponse, plan: StreamPlan, body: string): void {
   const url = req.url ?? "";
   const format = formatFor(url);
   const kind = url.split("/")[1];
@@ -132,6 +134,13 @@ function respond(req: IncomingMessage, res: ServerResponse, plan: StreamPlan): v
       unavailable(res);
       return;
     }
+  }
+  if (kind === "dropper" && !body.includes('"continue_final_message":true')) {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.write(format.preamble + format.content(encodeStamp(nowMs()) + padOf(plan)), () =>
+      res.socket?.destroy(),
+    );
+    return;
   }
   if (kind === "slow") {
     const timer = setTimeout(() => serve(res, plan, format), SLOW_FIRST_TOKEN_MS);
@@ -155,7 +164,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       res.end('{"error":{"message":"bench mock: POST a model named bench-n<events>-i<ms>-p<chars>"}}');
       return;
     }
-    respond(req, res, plan);
+    respond(req, res, plan, body);
   });
 }
 

@@ -128,10 +128,12 @@ function upstreamBindings(mockOrigin: string): Record<string, string> {
     GEMINI_API_KEY: "AIza-bench",
     // The resilience rows' failing upstreams (bench/mock-server.ts): OpenAI-compatible, no key.
     PROVIDERS: JSON.stringify(
-      ["down", "flaky", "slow"].map((name) => ({
+      ["down", "flaky", "slow", "dropper"].map((name) => ({
         name,
         baseUrl: `${mockOrigin}/${name}/v1`,
         format: "openai",
+        // The dropper's continuation is a prefill, as a vLLM server's would be.
+        ...(name === "dropper" ? { continuation: "prefill" } : {}),
       })),
     ),
   };

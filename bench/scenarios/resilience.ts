@@ -65,12 +65,15 @@ export function resilienceScenario(opts: ResilienceOptions): Scenario {
         s(`first target 3 s slow, hedged at ${opts.deadlineMs} ms`, hedging, `slow/${m}`, `openai/${m}`),
       ];
       const unhedged = [s("first target 3 s slow, no deadline", plain, `slow/${m}`, `openai/${m}`)];
+      // Issue 15: the first attempt drops after one event; the same target continues it by prefill.
+      const dropped = s("drop → first continued token (same target, prefill)", plain, `dropper/${m}`);
       ctx.log(`  ${opts.id}: healthy path, ${opts.samples} streams per series`);
       await traceRounds(ctx, healthy, opts.warmup);
       const traces = new Map([
         ...(await traceRounds(ctx, healthy, opts.samples)),
         ...(await traceRounds(ctx, failing, opts.failingSamples)),
         ...(await traceRounds(ctx, unhedged, opts.slowSamples)),
+        ...(await traceRounds(ctx, [dropped], opts.failingSamples)),
       ]);
       const all = [...healthy, ...failing, ...unhedged];
       const by = new Map<string, Summary>(
@@ -86,6 +89,17 @@ export function resilienceScenario(opts: ResilienceOptions): Scenario {
         values: { [x.target.id]: p50(x.id) },
         note: `${by.get(x.id)?.n ?? 0} streams, ${failed[x.id]} failed`,
       }));
+      // The gap the client sees between the last token before the drop and the first continued one.
+      const seams = (traces.get(dropped.id) ?? []).flatMap((t) =>
+        t.error === undefined && t.arrivals.length > 1 ? [(t.arrivals[1] ?? 0) - (t.arrivals[0] ?? 0)] : [],
+      );
+      const seam = summarize(seams);
+      rows.push({
+        metric: "drop → first continued token p50 (same target, prefill)",
+        unit: "ms",
+        values: { [plain.id]: seam.p50 },
+        note: `${seam.n} of ${opts.failingSamples} continued whole; the wait is mostly RETRY_BACKOFF_MS's jittered backoff`,
+      });
       const [none, chain] = ["no chain", "healthy chain"];
       rows.push({
         metric: "healthy chain − no chain, first content p50",

@@ -13,6 +13,7 @@ import { readToEnd } from "../support/read-to-end.ts";
 const mock = new MockUpstream();
 let gateway: LocalGateway;
 let watched: LocalGateway;
+let guarded: LocalGateway;
 /** Every upstream request, in order. */
 let seen: ReceivedRequest[] = [];
 
@@ -68,14 +69,16 @@ const BINDINGS = (url: string) => ({
 
 beforeAll(async () => {
   await mock.start();
-  [gateway, watched] = await Promise.all([
+  [gateway, watched, guarded] = await Promise.all([
     startGateway(BINDINGS(mock.baseUrl)),
     startGateway({ ...BINDINGS(mock.baseUrl), STREAM_IDLE_TIMEOUT_MS: "300" }),
+    // wrangler.toml's guardrail: enforce, payment cards redacted.
+    startGateway({ ...BINDINGS(mock.baseUrl), GUARDRAIL_MODE: "enforce" }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([gateway.dispose(), watched.dispose()]);
+  await Promise.all([gateway.dispose(), watched.dispose(), guarded.dispose()]);
   await mock.stop();
 });
 
@@ -360,5 +363,65 @@ describe("an answer ended on purpose is never continued", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toHaveLength(1);
     expect(sent).toBeLessThan(400);
+  });
+});
+
+describe("the continued answer is one answer everywhere", () => {
+  it("the guardrail sees one text: a card number split across the seam is redacted", async () => {
+    script(
+      (_req, res) => drop(res, role() + text("Pay with 4242 4242")),
+      (_req, res) => {
+        startSse(res);
+        res.end(role() + text(" 4242 4242 today.") + finish());
+      },
+    );
+    const raw = await readToEnd(await chat(guarded, "vllm/llama"));
+    const got = chunksOf(raw).text;
+    expect(got).not.toMatch(/4242/);
+    expect(got).toContain("today.");
+    expect(raw).toContain(": continued after upstream_interrupted");
+  });
+
+  it("continues on the native OpenAI Chat Completions route too", async () => {
+    script(
+      (_req, res) => drop(res, role() + text("Native")),
+      (_req, res) => {
+        startSse(res);
+        res.end(role() + text(" too.") + finish());
+      },
+    );
+    const res = await fetch(new URL("/vllm/v1/chat/completions", gateway.url), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-resumable": "false" },
+      body: JSON.stringify({ model: "llama", stream: true, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(chunksOf(await readToEnd(res)).text).toBe("Native too.");
+    expect(bodyOf(seen[1]).messages).toEqual([
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "Native" },
+    ]);
+  });
+
+  it("moves to the chain's next target when the same target cannot continue", async () => {
+    script(
+      (_req, res) => drop(res, role() + text("First half")),
+      (_req, res) => {
+        res.writeHead(503, { "content-type": "application/json" }).end('{"error":{"message":"busy"}}');
+      },
+      (_req, res) => {
+        startSse(res);
+        res.end(role() + text(", second half.") + finish());
+      },
+    );
+    const res = await chat(gateway, "", {}, { model: undefined, models: ["vllm/llama", "vllm/mistral"] });
+    expect(chunksOf(await readToEnd(res)).text).toBe("First half, second half.");
+    expect(seen.map((r) => bodyOf(r).model)).toEqual(["llama", "llama", "mistral"]);
+  });
+
+  it("never continues across reasoning already delivered", async () => {
+    script((_req, res) => drop(res, role() + chunk({ reasoning_content: "Thinking" }) + text("Half")));
+    const raw = await readToEnd(await chat(gateway, "vllm/llama"));
+    expect(raw).toContain("upstream_interrupted");
+    expect(seen).toHaveLength(1);
   });
 });
