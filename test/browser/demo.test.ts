@@ -3,23 +3,11 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_MODELS } from "../../src/upstream/demo/script.ts";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
-
-// The flags this machine needs: no sandbox as root, and no background networking (the network is closed).
-// Even so Chromium looks up Google hosts (safe browsing, variations); the resolver rule answers every
-// name "not found" without asking DNS, except the loopback address every test page is served on.
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-];
+import { launchChromium } from "./support/chromium.ts";
 
 // The page's globals, for the functions that run inside Chromium.
 declare const document: {
@@ -35,7 +23,7 @@ let otherOrigin: Server;
 let otherUrl = "";
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   // A second local origin: a page there calls the gateway cross-origin.
   otherOrigin = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>other origin</title>");

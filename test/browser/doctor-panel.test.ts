@@ -1,21 +1,10 @@
 import { mkdirSync } from "node:fs";
 import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
-
-// The same launch flags as demo.test.ts: no sandbox as root, no background networking, and a resolver
-// rule that answers every name "not found" except the loopback address the pages are served on.
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-];
+import { launchChromium } from "./support/chromium.ts";
 
 // The page's globals, for the functions that run inside Chromium.
 declare const document: {
@@ -56,7 +45,7 @@ async function bufferingProxy(target: URL): Promise<Server> {
 }
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   gateway = await startGateway();
   buffering = await bufferingProxy(gateway.url);
   bufferingUrl = `http://127.0.0.1:${(buffering.address() as AddressInfo).port}/`;

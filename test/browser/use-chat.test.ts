@@ -2,23 +2,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, startSse } from "../support/mock-upstream.ts";
+import { launchChromium } from "./support/chromium.ts";
 
 // A React page on `@ai-sdk/react`'s useChat (test/browser/fixtures/use-chat-page.ts, bundled here with
 // esbuild), served from its own origin and talking to the gateway cross-origin, in real Chromium.
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-];
 
 const TOKENS = ["Once ", "upon ", "a ", "time ", "a ", "page ", "reloaded ", "and ", "read ", "on."];
 const HEAD = 4;
@@ -74,7 +65,7 @@ beforeAll(async () => {
     OPENAI_API_KEY: "sk-e2e-openai",
     ALLOWED_ORIGINS: siteUrl,
   });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
-// The same launch flags as demo.test.ts: no sandbox as root, no background networking, and a resolver
-// rule that answers every name "not found" except the loopback address the pages are served on.
+// The flags this machine needs: no sandbox as root, and no background networking (the network is closed).
+// Even so Chromium looks up Google hosts (safe browsing, variations); the resolver rule answers every
+// name "not found" without asking DNS, except the loopback address every test page is served on.
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
