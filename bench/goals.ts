@@ -20,10 +20,10 @@ export interface Judged {
   readonly reference: string;
 }
 
-/** A signed millisecond figure for a verdict's evidence. */
-export function signedMs(ms: number): string {
+/** A signed figure for a verdict's evidence, in milliseconds unless told otherwise. */
+export function signedMs(ms: number, unit: "ms" | "µs" = "ms"): string {
   if (Number.isNaN(ms)) return "n/a";
-  return `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(3)} ms`;
+  return `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(unit === "ms" ? 3 : 1)} ${unit}`;
 }
 
 /**
@@ -38,6 +38,7 @@ export function withinFactor(
   referenceAdded: number,
   factor: number,
   names: Judged,
+  unit: "ms" | "µs" = "ms",
 ): GoalVerdict {
   const diff = subjectAdded - referenceAdded;
   const goal = `${names.subject} ≤ ${factor}× ${names.reference}`;
@@ -45,13 +46,13 @@ export function withinFactor(
     return {
       goal,
       status: "inconclusive",
-      detail: `reference added ${signedMs(referenceAdded)}, diff ${signedMs(diff)}`,
+      detail: `reference added ${signedMs(referenceAdded, unit)}, diff ${signedMs(diff, unit)}`,
     };
   }
   return {
     goal,
     status: subjectAdded <= factor * referenceAdded ? "met" : "not met",
-    detail: `${(subjectAdded / referenceAdded).toFixed(2)}×, ${signedMs(diff)}`,
+    detail: `${(subjectAdded / referenceAdded).toFixed(2)}×, ${signedMs(diff, unit)}`,
   };
 }
 

@@ -34,6 +34,11 @@ function processTicks(pid: number): number {
   }
 }
 
+/** CPU seconds a process has used so far (user + system, its reaped children included). */
+export function cpuSeconds(pid: number): number {
+  return processTicks(pid) / TICKS_PER_SECOND;
+}
+
 /** Ticks of `root` and of every process now descended from it. */
 function treeTicks(root: number): number {
   return [root, ...descendantPids(root)].reduce((a, p) => a + processTicks(p), 0);

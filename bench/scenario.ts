@@ -5,7 +5,7 @@ import type { Summary } from "./stats.ts";
 import type { Target } from "./targets.ts";
 
 /** Units a row may be in; they decide how the table prints its numbers. */
-export type Unit = "ms" | "events/s" | "MiB" | "MB/s" | "streams" | "rows";
+export type Unit = "ms" | "µs" | "events/s" | "MiB" | "MB/s" | "streams" | "rows";
 
 /**
  * One line of the table: a metric, its value per target id, and the goal it is judged by, if any

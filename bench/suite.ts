@@ -64,6 +64,9 @@ export const TARGETS: readonly TargetSpec[] = [
   { id: "gateway-enforce", start: (mock) => gatewayTarget(mock, "gateway-enforce", ENFORCE_GATEWAY) },
   // Issue 14: the plain gateway with a TTFT deadline, which hedges a slow first target.
   { id: "gateway-hedge", start: (mock) => gatewayTarget(mock, "gateway-hedge", HEDGE_GATEWAY) },
+  // Issue 17: the gateway exactly as wrangler.toml configures it (resumable, guardrail enforce with the
+  // default rules, every other default): what users run.
+  { id: "gateway-default", start: (mock) => gatewayTarget(mock, "gateway-default", {}) },
   // Issue 15: keep-alives off (the plain gateway has wrangler.toml's KEEPALIVE_MS, 15 s).
   {
     id: "gateway-no-keepalive",
@@ -87,9 +90,16 @@ const RESUMABLE_GOAL = {
 /** TTFT: every target; one setting's own cost shows over the plain gateway. */
 const TTFT_COMPARE: Comparison = {
   ...GATEWAY_VS_PASSTHROUGH,
-  also: ["js-stage", "gateway-resumable", "gateway-observe", "gateway-enforce"],
+  also: ["js-stage", "gateway-resumable", "gateway-observe", "gateway-enforce", "gateway-default"],
   deltas: [
     RESUMABLE_GOAL,
+    // Issue 17: the default configuration within 1 ms of the plain gateway.
+    {
+      over: "gateway",
+      quantile: "p50",
+      columns: ["gateway-default"],
+      goal: { subject: "gateway-default", boundMs: 1 },
+    },
     {
       over: "gateway",
       quantile: "p50",
@@ -105,9 +115,16 @@ const TTFT_COMPARE: Comparison = {
  */
 const DELAY_COMPARE: Comparison = {
   ...GATEWAY_VS_PASSTHROUGH,
-  also: ["js-stage", "gateway-resumable", "gateway-observe", "gateway-no-keepalive"],
+  also: ["js-stage", "gateway-resumable", "gateway-observe", "gateway-no-keepalive", "gateway-default"],
   deltas: [
     RESUMABLE_GOAL,
+    // Issue 17: the default configuration's per-event delay within 0.15 ms of the one-JS-stage floor.
+    {
+      over: "js-stage",
+      quantile: "p50",
+      columns: ["gateway-default"],
+      goal: { subject: "gateway-default", boundMs: 0.15 },
+    },
     // Issue 15: keep-alives cost nothing while tokens flow (their timer is only touched per event).
     {
       over: "gateway-no-keepalive",
@@ -178,10 +195,12 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "concurrent",
     title: "500 concurrent streams of 100 events at 10 ms, one target at a time",
     route: OPENAI_NATIVE,
-    compare: GATEWAY_VS_PASSTHROUGH,
+    compare: { ...GATEWAY_VS_PASSTHROUGH, also: ["js-stage", "gateway-default"] },
     plan: PACED,
     streams: 500,
     stallMs: 1000,
+    // Issue 17: 0 failed, no gap over 250 ms, last done and CPU per event within 1.5× the plain gateway.
+    defaults: { id: "gateway-default", gapMs: 250, factor: 1.5 },
   }),
   translatedScenario({
     id: "translated",
@@ -275,6 +294,7 @@ export const GOALS: readonly string[] = [
   "issue 3 (gateway on /v1/chat/completions, Anthropic upstream translated): added event delay ≤ 1.5× the passthrough's",
   "issue 4 (gateway-resumable): TTFT p50 and event delay p50 ≤ the passthrough's + 1 ms (the Durable Object hop)",
   "issue 5 (gateway-observe): event delay p50 ≤ the plain gateway's (guardrail off) + 0.1 ms",
+  "issue 17 (gateway-default, wrangler.toml as it is): TTFT p50 ≤ the plain gateway's + 1 ms; event delay p50 ≤ the one-JS-stage floor + 0.15 ms; under 500 concurrent streams none fails or has a gap over 250 ms, the last is done within 1.5× the plain gateway's time, and workerd CPU per event is within 1.5× the plain gateway's",
   "issue 15: keep-alives cost nothing while tokens flow (gateway event delay p50 ≤ gateway-no-keepalive + 0.1 ms)",
   "issue 14: a chain whose first target is healthy costs nothing (first content p50 ≤ no chain + 0.25 ms); a first target 3 s slow, hedged at 500 ms, answers by 500 ms + the no-chain first content + 5 ms",
 ];

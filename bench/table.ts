@@ -16,6 +16,7 @@ function formatValue(v: number | undefined, unit: Unit): string {
     case "events/s":
     case "streams":
       return Math.round(v).toLocaleString("en-US");
+    case "µs":
     case "MiB":
     case "MB/s":
     case "rows":

@@ -1,6 +1,7 @@
 /** Many concurrent paced streams: does every stream finish, and does any stall? */
 import { type StreamTrace, traceStream, ttftOf, worstGapOf } from "../client.ts";
-import { noStalls } from "../goals.ts";
+import { noStalls, withinFactor } from "../goals.ts";
+import { cpuSeconds } from "../load.ts";
 import type { StreamPlan } from "../plan.ts";
 import { RssSampler, readMemory } from "../proc.ts";
 import type { StreamRoute } from "../routes.ts";
@@ -18,6 +19,11 @@ export interface ConcurrentOptions {
   readonly streams: number;
   /** A stream silent this long (between two events) counts as stalled. */
   readonly stallMs: number;
+  /**
+   * Issue 17: the target run as wrangler.toml configures it, judged against the subject: every stream
+   * complete with no gap of `gapMs`, and its last stream done and CPU per event within `factor`.
+   */
+  readonly defaults?: { readonly id: string; readonly gapMs: number; readonly factor: number };
 }
 
 /** What one target did under load. */
@@ -29,6 +35,8 @@ interface LoadOutcome {
   readonly wallMs: number;
   readonly rssBeforeMiB: number | undefined;
   readonly rssPeakMiB: number | undefined;
+  /** The target's workerd CPU time over the run, per event delivered (µs); undefined without a pid. */
+  readonly cpuPerEventUs: number | undefined;
   readonly errors: Readonly<Record<string, number>>;
 }
 
@@ -36,7 +44,7 @@ function outcome(
   traces: readonly StreamTrace[],
   plan: StreamPlan,
   wallMs: number,
-): Omit<LoadOutcome, "rssBeforeMiB" | "rssPeakMiB"> {
+): Omit<LoadOutcome, "rssBeforeMiB" | "rssPeakMiB" | "cpuPerEventUs"> {
   const ttfts: number[] = [];
   const delays: number[] = [];
   const errors: Record<string, number> = {};
@@ -70,13 +78,19 @@ export function concurrentScenario(opts: ConcurrentOptions): Scenario {
         const req = opts.route.request(t.kind, opts.plan);
         const rssBeforeMiB = t.pid === undefined ? undefined : readMemory(t.pid)?.rssMiB;
         const sampler = t.pid === undefined ? undefined : new RssSampler(t.pid);
+        const cpuBefore = t.pid === undefined ? undefined : cpuSeconds(t.pid);
         const start = performance.now();
         const traces = await Promise.all(
           Array.from({ length: opts.streams }, () => traceStream(ctx.agent, t.origin, req)),
         );
         const wallMs = performance.now() - start;
         const rssPeakMiB = sampler?.stop();
-        results.set(t.id, { ...outcome(traces, opts.plan, wallMs), rssBeforeMiB, rssPeakMiB });
+        const events = opts.streams * opts.plan.events;
+        const cpuPerEventUs =
+          t.pid === undefined || cpuBefore === undefined
+            ? undefined
+            : ((cpuSeconds(t.pid) - cpuBefore) / events) * 1e6;
+        results.set(t.id, { ...outcome(traces, opts.plan, wallMs), rssBeforeMiB, rssPeakMiB, cpuPerEventUs });
         ctx.log(
           `  ${t.id}: ${results.get(t.id)?.completed}/${opts.streams} complete in ${wallMs.toFixed(0)} ms`,
         );
@@ -86,6 +100,21 @@ export function concurrentScenario(opts: ConcurrentOptions): Scenario {
       const col = (f: (o: LoadOutcome) => number | undefined) =>
         Object.fromEntries([...results].map(([id, o]) => [id, f(o)]));
       const subject = results.get(opts.compare.subject);
+      // Issue 17's goals for the default configuration, against the plain gateway.
+      const dflt = opts.defaults === undefined ? undefined : results.get(opts.defaults.id);
+      const cpuGoal =
+        dflt === undefined || subject === undefined || opts.defaults === undefined
+          ? undefined
+          : withinFactor(
+              dflt.cpuPerEventUs ?? Number.NaN,
+              subject.cpuPerEventUs ?? Number.NaN,
+              opts.defaults.factor,
+              {
+                subject: opts.defaults.id,
+                reference: opts.compare.subject,
+              },
+              "µs",
+            );
       const rows: Row[] = [
         {
           metric: `streams completed (of ${opts.streams})`,
@@ -112,6 +141,37 @@ export function concurrentScenario(opts: ConcurrentOptions): Scenario {
           values: col((o) => o.wallMs),
         },
         { metric: "event delay p99 under load", unit: "ms", values: col((o) => o.delay.p99) },
+        ...(dflt === undefined || subject === undefined || opts.defaults === undefined
+          ? []
+          : [
+              {
+                metric: `${opts.defaults.id}: streams completed, worst gap`,
+                unit: "streams" as const,
+                values: { [opts.defaults.id]: dflt.completed },
+                goal: noStalls(
+                  opts.defaults.id,
+                  dflt.completed,
+                  opts.streams,
+                  dflt.worstGapMs,
+                  opts.defaults.gapMs,
+                ),
+              },
+              {
+                metric: `${opts.defaults.id}: last stream done after`,
+                unit: "ms" as const,
+                values: { [opts.defaults.id]: dflt.wallMs },
+                goal: withinFactor(dflt.wallMs, subject.wallMs, opts.defaults.factor, {
+                  subject: opts.defaults.id,
+                  reference: opts.compare.subject,
+                }),
+              },
+            ]),
+        {
+          metric: "workerd CPU per event",
+          unit: "µs",
+          values: col((o) => o.cpuPerEventUs),
+          ...(cpuGoal === undefined ? {} : { goal: cpuGoal }),
+        },
         { metric: "workerd RSS before load", unit: "MiB", values: col((o) => o.rssBeforeMiB) },
         { metric: "workerd peak RSS under load", unit: "MiB", values: col((o) => o.rssPeakMiB) },
       ];
