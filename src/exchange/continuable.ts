@@ -8,6 +8,11 @@ import { isObject } from "../upstream/json.ts";
  * or json_schema: a continued JSON text is not verifiably one document); nor when the client says
  * `x-continuation: off`. Tool calls and reasoning are judged on the stream itself.
  */
+/** Whether the client asked for deterministic sampling, so that a replay can reproduce the text. */
+export function replayable(body: Readonly<Record<string, unknown>>): boolean {
+  return body.temperature === 0 || typeof body.seed === "number";
+}
+
 export function continuable(body: Readonly<Record<string, unknown>>, headers: Headers): boolean {
   if (headers.get(HEADER.continuation)?.trim().toLowerCase() === "off") return false;
   if (typeof body.n === "number" && body.n > 1) return false;

@@ -1,3 +1,4 @@
+import { estimateTokens } from "../analytics/token-estimate.ts";
 import { GatewayError } from "../errors.ts";
 import { bodySource } from "../pipeline/body-source.ts";
 import type { CutAnswer, Resumed, Resumer } from "../pipeline/upstream-events.ts";
@@ -22,15 +23,23 @@ type Continuing =
     }
   | { readonly ok: false };
 
-/** The attempt that continues `delivered` on `attempt`'s target with `strategy`. */
+/** The attempt that continues the cut answer on `attempt`'s target with `strategy`. */
 function continuing(
   attempt: Attempt,
   strategy: ContinuationStrategy,
-  delivered: string,
+  cut: CutAnswer,
   family: keyof typeof FAMILIES,
+  replayable: boolean,
 ): Continuing {
   if (strategy === "off") return { ok: false };
-  if (strategy === "replay") return { ok: true, attempt, mode: "replay", seamWhitespace: "" };
+  // A replay reproduces the text only when the client asked for deterministic sampling; otherwise it
+  // would almost surely diverge, paying for a prompt and tokens for nothing.
+  if (strategy === "replay") {
+    return replayable ? { ok: true, attempt, mode: "replay", seamWhitespace: "" } : { ok: false };
+  }
+  const delivered = cut.delivered;
+  // The token limit left: the tokens reported so far, else an estimate of the delivered text.
+  const used = cut.outputTokens > 0 ? cut.outputTokens : estimateTokens([{ text: delivered }]);
   const prefill = FAMILIES[family].prefill;
   let body: unknown;
   try {
@@ -38,7 +47,8 @@ function continuing(
   } catch {
     return { ok: false };
   }
-  const built = prefill !== undefined && isObject(body) ? prefill(body, delivered, strategy) : undefined;
+  const built =
+    prefill !== undefined && isObject(body) ? prefill(body, delivered, strategy, used) : undefined;
   if (built === undefined) return { ok: false };
   return {
     ok: true,
@@ -77,7 +87,7 @@ export function continuationFor(
         next++;
         if (target === undefined || provider === undefined) continue;
         const family = target.translate?.family ?? provider.family;
-        const c = continuing(target, provider.continuation ?? "off", cut.delivered, family);
+        const c = continuing(target, provider.continuation ?? "off", cut, family, plan.replayable === true);
         if (!c.ok) continue;
         made++;
         // The same target again only after its backoff: it has just failed.

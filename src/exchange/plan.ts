@@ -47,6 +47,8 @@ export interface StreamPlan {
    * logprobs, structured output or `x-continuation: off` (the route decides).
    */
   readonly continuable?: boolean;
+  /** Whether the client asked for deterministic sampling (`temperature: 0` or a `seed`): a replay can reproduce it. */
+  readonly replayable?: boolean;
 }
 
 /** The request facts every plan carries. */

@@ -25,6 +25,8 @@ export class StreamState {
   continuedAfter: string | undefined;
   /** Upstream events skipped on the unified endpoint because their data was not JSON. */
   malformedEvents = 0;
+  /** Output tokens earlier attempts of a continued answer reported (added to the continuing one's). */
+  priorOutputTokens = 0;
   /** The upstream's output token count, when it reported one (the data point's exact count). */
   outputTokens: number | undefined;
   /** Timings of this stream (TTFT, gaps, bytes), written as one analytics data point at the end. */

@@ -41,8 +41,9 @@ export class Translation {
   end(state: StreamState): TranslatedEvent[] {
     const events = this.#events(this.#translator.end(!state.readFailed));
     const usage = this.#translator.usage;
-    if (usage !== undefined) state.outputTokens ??= usage.completion_tokens;
-    state.malformedEvents = this.#translator.malformed;
+    // A continued answer's usage chunk already carries the earlier attempts' tokens (the seam adds them).
+    if (usage !== undefined) state.outputTokens ??= usage.completion_tokens + state.priorOutputTokens;
+    state.malformedEvents += this.#translator.malformed;
     return events;
   }
 

@@ -140,8 +140,11 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   let stalled: { readonly ms: number } | undefined;
   // What a continuation needs to know of the answer so far (tracked only when one is possible).
   const continuing = parts.resumer === undefined ? undefined : format.continuation;
-  let delivered = "";
+  // The answer's text in pieces, joined only when a continuation needs it (never per event).
+  const delivered: string[] = [];
   let onlyAnswerText = true;
+  /** A finish reason reached the client: the answer was over, whatever followed is not continued. */
+  let finished = false;
   let firstData: string | undefined;
   /** A failure a continuation may repair, met while emitting, and the first one (what the client gets if none can). */
   let pending: InBandError | undefined;
@@ -194,9 +197,11 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
       if (continuing !== undefined) {
         if (firstData === undefined && one.ev.hasData) firstData = one.ev.data;
         for (const p of one.info.parts) {
-          if (p.channel === continuing.channel) delivered += p.text;
+          if (p.channel === continuing.channel) delivered.push(p.text);
           else onlyAnswerText = false;
         }
+        if (one.info.nonText === true) onlyAnswerText = false;
+        if (one.info.finishReason !== undefined) finished = true;
       }
       for (const item of runSteps(steps, one)) {
         controller.enqueue(out.item(item));
@@ -209,8 +214,11 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   /** Whether a failure now could be repaired: text of the answer alone delivered, the stream not stopped. */
   const canContinue = () =>
     continuing !== undefined &&
-    delivered !== "" &&
+    delivered.length > 0 &&
     onlyAnswerText &&
+    !finished &&
+    // An error the client already saw (an upstream's own error chunk) is not hidden by a continuation.
+    state.upstreamError === undefined &&
     state.stoppedBy === undefined &&
     // An answer ended on purpose (cancelled, the client gone, a limit) is over: nothing continues it.
     state.outcome === undefined &&
@@ -268,7 +276,20 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
     original ??= why;
     reader.cancel(why.code).catch(() => {});
     parts.abortUpstream(why.code);
-    const next = await resumer.next(why, { delivered, firstData, outputTokens: state.outputTokens ?? 0 });
+    // What the earlier attempts reported is added to the continuing attempt's own usage.
+    state.priorOutputTokens += state.outputTokens ?? 0;
+    state.outputTokens = undefined;
+    let next: Resumed | undefined;
+    try {
+      next = await resumer.next(why, {
+        delivered: delivered.join(""),
+        firstData,
+        outputTokens: state.priorOutputTokens,
+      });
+    } catch {
+      // A continuation that fails in itself leaves the client the first failure, in band.
+      next = undefined;
+    }
     if (next === undefined) return false;
     if (!canContinue()) {
       // Ended while the next attempt was opening: it is not read at all.
@@ -282,6 +303,8 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
     sse = new SseByteDecoder({ maxEventLength: parts.maxEventLength });
     state.readFailed = false;
     marker = why;
+    // The continuing attempt has the first-token limit until its first text passes the seam.
+    contentSeen = false;
     watchdog?.reset();
     return true;
   };

@@ -4,7 +4,7 @@ import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
-import { continuable } from "../exchange/continuable.ts";
+import { continuable, replayable } from "../exchange/continuable.ts";
 import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
@@ -93,6 +93,7 @@ export async function runChat(call: ChatCall): Promise<Response> {
     stream,
     attempts: [first, ...rest],
     continuable: continuable(call.json, request.headers),
+    replayable: replayable(call.json),
     ...planContext(request, call.receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));

@@ -3,7 +3,7 @@ import { checkRateLimit } from "../auth/rate-limit.ts";
 import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
-import { continuable } from "../exchange/continuable.ts";
+import { continuable, replayable } from "../exchange/continuable.ts";
 import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
@@ -64,6 +64,7 @@ export async function handleNative(
     stream,
     attempts: [first, ...fallbacks],
     continuable: continuable(body.json, request.headers),
+    replayable: replayable(body.json),
     ...planContext(request, receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));

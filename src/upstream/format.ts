@@ -49,6 +49,11 @@ export interface EventInfo {
    */
   readonly choiceSpan?: number;
   readonly finishes?: readonly number[];
+  /**
+   * The event carries answer content that is not text on a channel (a tool call being opened, audio),
+   * even when it has no text yet: an answer with such content is never continued mid-stream.
+   */
+  readonly nonText?: true;
   /** Exact token counts when the event carries usage. */
   readonly usage?: { readonly inputTokens?: number; readonly outputTokens?: number };
 }

@@ -38,7 +38,12 @@ export interface ProviderFamily {
    * Builds a request (in the family's own format) that continues delivered text from an answer cut
    * mid-stream; absent, or undefined for a request that cannot be prefilled: no prefill continuation.
    */
-  readonly prefill?: (body: JsonObject, text: string, style: PrefillStyle) => Prefill | undefined;
+  readonly prefill?: (
+    body: JsonObject,
+    text: string,
+    style: PrefillStyle,
+    used: number,
+  ) => Prefill | undefined;
 }
 
 /** Every provider family. */
@@ -57,7 +62,8 @@ export const FAMILIES: Readonly<Record<ApiFamily, ProviderFamily>> = {
     translator: anthropicTranslator,
     streamFormat: anthropicFormat,
     nativeEndpoints: NATIVE_ENDPOINTS.anthropic,
-    prefill: anthropicPrefill,
+    // Anthropic has one prefill style: the trailing assistant message.
+    prefill: (body, text, _style, used) => anthropicPrefill(body, text, used),
   },
   gemini: {
     errorShape: "gemini",

@@ -25,6 +25,18 @@ export interface ChunkIdentity {
 /** How a prefill is sent (see ContinuationStrategy in providers.ts). */
 export type PrefillStyle = "prefill" | "prefill-prefix";
 
+/**
+ * The limit left for a continuation: the client's `field` minus the tokens already produced, so the
+ * continued answer stops where one uninterrupted answer would have. Undefined when nothing is left
+ * (the caller then cannot prefill); the body unchanged when it sets no limit.
+ */
+export function limitLeft(body: JsonObject, field: string, used: number): JsonObject | undefined {
+  const limit = body[field];
+  if (typeof limit !== "number") return body;
+  const left = Math.floor(limit - used);
+  return left >= 1 ? { ...body, [field]: left } : undefined;
+}
+
 /** A request that continues delivered text, and the delivered whitespace it had to leave out. */
 export interface Prefill {
   readonly body: JsonObject;

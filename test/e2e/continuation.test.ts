@@ -265,7 +265,8 @@ describe("replay: the same request again, accepted only if it reproduces the del
         res.end(role() + text("Red is a colour.") + finish());
       },
     );
-    const raw = await readToEnd(await chat(gateway, "openai/gpt-x"));
+    const raw = await readToEnd(await chat(gateway, "openai/gpt-x", {}, { temperature: 0 }));
+    expect(seen).toHaveLength(2);
     expect(raw).not.toContain("Red");
     expect(raw).toContain("upstream_interrupted");
     expect(raw).not.toContain("[DONE]");
@@ -273,6 +274,30 @@ describe("replay: the same request again, accepted only if it reproduces the del
 });
 
 describe("what is never continued", () => {
+  it("a replay of a request that did not ask for deterministic sampling is not even tried", async () => {
+    script((_req, res) => drop(res, role() + text("Random")));
+    const raw = await readToEnd(await chat(gateway, "openai/gpt-x", {}, { temperature: 0.7 }));
+    expect(raw).toContain("upstream_interrupted");
+    expect(seen).toHaveLength(1);
+  });
+
+  it("a tool call opened without arguments yet, or an answer whose finish reason was delivered", async () => {
+    const openedTool = chunk({
+      tool_calls: [{ index: 0, id: "c1", type: "function", function: { name: "f", arguments: "" } }],
+    });
+    for (const head of [
+      role() + text("Let me check.") + openedTool,
+      role() + text("Done.") + chunk({}, "stop"),
+    ]) {
+      seen = [];
+      script((_req, res) => drop(res, head));
+      const raw = await readToEnd(await chat(gateway, "vllm/llama"));
+      expect(raw).toContain("upstream_interrupted");
+      expect(raw).not.toContain("[DONE]");
+      expect(seen).toHaveLength(1);
+    }
+  });
+
   it("a tool call dropped mid-arguments: the explicit error, and no second request", async () => {
     script((_req, res) =>
       drop(

@@ -4,6 +4,9 @@ import { arr, isObject, type JsonObject, num, obj, str } from "../json.ts";
 /** Text-bearing delta fields of a Chat Completions choice, in the order they are addressed. */
 const DELTA_TEXT_FIELDS = ["content", "refusal", "reasoning", "reasoning_content"] as const;
 
+/** Delta fields of answer content that is not text: a tool call (even one not yet given arguments), audio. */
+const NON_TEXT = ["tool_calls", "function_call", "audio"] as const;
+
 /** What an event carries when it is not a chunk (or carries nothing the gateway reads). */
 export const NOTHING: EventInfo = { parts: [] };
 /** `[DONE]`: the normal end, and the end of the stream. */
@@ -53,8 +56,12 @@ export function inspectChunk(chunk: unknown, errorEvent = false): EventInfo {
   let finishReason: string | undefined;
   let choiceSpan = 0;
   let finishes: number[] | undefined;
+  let nonText = false;
   for (const choice of arr(chunk, "choices")) {
     if (!isObject(choice)) continue;
+    const delta = obj(choice, "delta");
+    if (delta !== undefined && NON_TEXT.some((k) => delta[k] !== undefined && delta[k] !== null))
+      nonText = true;
     const index = num(choice, "index") ?? 0;
     if (index >= choiceSpan) choiceSpan = index + 1;
     const reason = str(choice, "finish_reason");
@@ -69,6 +76,7 @@ export function inspectChunk(chunk: unknown, errorEvent = false): EventInfo {
     ...(finishReason === undefined ? {} : { finishReason }),
     ...(choiceSpan === 0 ? {} : { choiceSpan }),
     ...(finishes === undefined ? {} : { finishes }),
+    ...(nonText ? { nonText: true as const } : {}),
     ...(usage === undefined
       ? {}
       : {

@@ -17,6 +17,8 @@ const chunk = (delta: object, finish: string | null = null, id = "later") =>
     }),
   });
 
+const DONE = sseEvent({ data: "[DONE]" });
+
 const spec = (over: Partial<SeamSpec>): SeamSpec => ({
   mode: "replay",
   delivered: "",
@@ -67,6 +69,7 @@ describe("the Chat Completions seam", () => {
     const got = join(spec({ mode: "prefill", delivered: "Hi" }), [
       chunk({ role: "assistant", content: "" }),
       chunk({ content: " you" }),
+      DONE,
     ]);
     expect(got.chunks).toHaveLength(1);
     expect(got.chunks[0]).toMatchObject({ id: "first", created: 11 });
@@ -78,6 +81,29 @@ describe("the Chat Completions seam", () => {
     expect(
       join(spec({ delivered: "Blue is" }), [chunk({ content: "Blue" }), chunk({}, "stop")]).failed,
     ).toMatch(/ended before/);
+  });
+
+  it("holds a prefill continuation until it can tell a preamble, however it is split", () => {
+    const tokens = ["Sure", "! Continuing", ":", "\n", " Paris."];
+    const split = join(spec({ mode: "prefill", delivered: "x" }), [
+      ...tokens.map((t) => chunk({ content: t })),
+      DONE,
+    ]);
+    expect(split.failed).toMatch(/preamble/);
+    // Ordinary text is released as soon as a line (or 80 characters) shows no preamble.
+    const seam = chatSeam(spec({ mode: "prefill", delivered: "The capital is" }));
+    expect(seam.push(chunk({ content: " Paris" }))).toEqual({ ok: true, events: [] });
+    const released = seam.push(chunk({ content: ".\n" }));
+    expect(released.ok && released.events.length).toBe(2);
+  });
+
+  it("drops the left-out whitespace even when the continuation splits it", () => {
+    const got = join(spec({ mode: "prefill", delivered: "One.\n\n", seamWhitespace: "\n\n" }), [
+      chunk({ content: "\n" }),
+      chunk({ content: "\nTwo." }),
+      DONE,
+    ]);
+    expect(got.text).toBe("Two.");
   });
 
   it("rejects a prefill continuation that opens with a preamble, and one that writes a tool call", () => {
@@ -103,6 +129,7 @@ describe("the Chat Completions seam", () => {
             usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
           }),
         }),
+        DONE,
       ],
     );
     expect(got.text).toBe("world");
@@ -113,7 +140,7 @@ describe("the Chat Completions seam", () => {
 describe("prefill requests", () => {
   it("Anthropic: the delivered text as the final assistant message, its trailing whitespace left out", () => {
     const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
-    expect(anthropicPrefill(body, "Hello \n")).toEqual({
+    expect(anthropicPrefill(body, "Hello \n", 2)).toEqual({
       body: {
         model: "m",
         messages: [
@@ -130,19 +157,31 @@ describe("prefill requests", () => {
         { role: "assistant", content: "{" },
       ],
     };
-    expect(anthropicPrefill(own, '"a": 1')?.body.messages).toEqual([
+    expect(anthropicPrefill(own, '"a": 1', 2)?.body.messages).toEqual([
       { role: "user", content: "hi" },
       { role: "assistant", content: '{"a": 1' },
     ]);
     expect(
-      anthropicPrefill({ ...body, thinking: { type: "enabled", budget_tokens: 1024 } }, "x"),
+      anthropicPrefill({ ...body, thinking: { type: "enabled", budget_tokens: 1024 } }, "x", 1),
     ).toBeUndefined();
-    expect(anthropicPrefill(body, "  ")).toBeUndefined();
+    expect(anthropicPrefill(body, "  ", 1)).toBeUndefined();
+  });
+
+  it("leaves the continuation only the token limit the delivered text did not use", () => {
+    const body = { model: "m", max_tokens: 100, messages: [{ role: "user", content: "hi" }] };
+    expect(anthropicPrefill(body, "Hello", 30)?.body.max_tokens).toBe(70);
+    expect(chatPrefill({ ...body, max_completion_tokens: 50 }, "Hel", "prefill", 30)?.body).toMatchObject({
+      max_tokens: 70,
+      max_completion_tokens: 20,
+    });
+    // Nothing left: the answer had reached its limit, so it is not continued.
+    expect(anthropicPrefill(body, "Hello", 100)).toBeUndefined();
+    expect(chatPrefill({ ...body, max_completion_tokens: 10 }, "Hel", "prefill", 10)).toBeUndefined();
   });
 
   it("OpenAI-compatible: vLLM's continue_final_message, or prefix: true", () => {
     const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
-    expect(chatPrefill(body, "Hel", "prefill").body).toEqual({
+    expect(chatPrefill(body, "Hel", "prefill", 1)?.body).toEqual({
       model: "m",
       continue_final_message: true,
       add_generation_prompt: false,
@@ -151,7 +190,7 @@ describe("prefill requests", () => {
         { role: "assistant", content: "Hel" },
       ],
     });
-    expect(chatPrefill(body, "Hel", "prefill-prefix").body.messages).toContainEqual({
+    expect(chatPrefill(body, "Hel", "prefill-prefix", 1)?.body.messages).toContainEqual({
       role: "assistant",
       content: "Hel",
       prefix: true,
