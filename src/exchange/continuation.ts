@@ -10,6 +10,7 @@ import { FAMILIES, FORMATS } from "../upstream/registry.ts";
 import { type AttemptCall, openAttempt } from "./attempt.ts";
 import type { Answer } from "./attempts.ts";
 import { backoffMs, sleep } from "./backoff.ts";
+import type { CircuitBreakers } from "./circuit.ts";
 import type { Attempt, StreamPlan } from "./plan.ts";
 import { translateStage } from "./stages.ts";
 
@@ -69,6 +70,7 @@ export function continuationFor(
   plan: StreamPlan,
   answer: Answer,
   call: AttemptCall,
+  circuits: CircuitBreakers,
   onAttempt: (abort: AbortController) => void,
 ): Resumer | undefined {
   const { enabled, attempts: budget } = call.config.continuation;
@@ -85,7 +87,10 @@ export function continuationFor(
         const target = candidates[next];
         const provider = target === undefined ? undefined : call.config.providers.get(target.provider);
         next++;
+        // A target whose circuit is open is skipped here too; the one that just failed mid-stream is
+        // not (its failure was after content: the request itself went through).
         if (target === undefined || provider === undefined) continue;
+        if (target !== answer.attempt && !circuits.allow(target.target)) continue;
         const family = target.translate?.family ?? provider.family;
         const c = continuing(target, provider.continuation ?? "off", cut, family, plan.replayable === true);
         if (!c.ok) continue;
@@ -96,6 +101,7 @@ export function continuationFor(
         if (call.clientGone?.aborted === true) return undefined;
         const started = Date.now();
         const log = { target: target.target, strategy: c.mode, after: why.code };
+        circuits.begin(target.target);
         try {
           const x = await openAttempt(c.attempt, call);
           if (!x.isStream || x.upstream.body === null) {
@@ -103,6 +109,7 @@ export function continuationFor(
             throw new GatewayError(502, ERROR_CODE.upstreamError, "the continuing attempt did not stream");
           }
           onAttempt(x.abort);
+          circuits.success(target.target);
           console.log(JSON.stringify({ msg: "answer continued", ...log, ms: Date.now() - started }));
           return {
             body: bodySource(x.upstream.body),
@@ -119,6 +126,8 @@ export function continuationFor(
           // A target that refuses the prefill (Claude 4.6+ answers 400) cannot continue: that refusal
           // is never what the client sees, the first failure is.
           const status = err instanceof GatewayError ? err.status : 502;
+          // A refused prefill says the target cannot continue, not that it is down.
+          if (status !== 400) circuits.failure(target.target);
           console.log(
             JSON.stringify({ msg: "continuation attempt failed", ...log, status, ms: Date.now() - started }),
           );

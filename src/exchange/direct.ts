@@ -10,6 +10,7 @@ import { FORMATS } from "../upstream/registry.ts";
 import { trackStream } from "./analytics.ts";
 import type { AttemptCall, OpenExchange } from "./attempt.ts";
 import { type Answer, openAnswer } from "./attempts.ts";
+import type { CircuitBreakers } from "./circuit.ts";
 import type { ExchangeContext } from "./context.ts";
 import { continuationFor } from "./continuation.ts";
 import { jsonResponse } from "./json-answer.ts";
@@ -55,11 +56,16 @@ export interface Upstream {
  * The answer's upstream with its continuation: aborting reaches the attempt streaming at the time
  * (the answering one, then whichever continues it).
  */
-export function answerUpstream(plan: StreamPlan, answer: Answer, call: AttemptCall): Upstream {
+export function answerUpstream(
+  plan: StreamPlan,
+  answer: Answer,
+  call: AttemptCall,
+  circuits: CircuitBreakers,
+): Upstream {
   let current = answer.x.abort;
   return {
     abort: (reason) => current.abort(reason),
-    resumer: continuationFor(plan, answer, call, (abort) => {
+    resumer: continuationFor(plan, answer, call, circuits, (abort) => {
       current = abort;
     }),
   };
@@ -95,7 +101,7 @@ export async function runDirect(
   trackStream(plan, answer, x.state, ctx.sink);
   onStream(x.state);
   const format = FORMATS[plan.format];
-  const upstream = answerUpstream(plan, answer, call);
+  const upstream = answerUpstream(plan, answer, call, ctx.circuits);
   const steps = guardSteps(ctx.config, format, x.state, upstream.abort);
   return streamResponse(
     x,

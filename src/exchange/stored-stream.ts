@@ -91,7 +91,7 @@ export async function startStoredStream(
   });
   const state = x.state;
   trackStream(plan, answer, state, sink);
-  const upstream = answerUpstream(plan, answer, call);
+  const upstream = answerUpstream(plan, answer, call, deps.ctx.circuits);
   const session = new StreamSession(deps.store, format, config.streamLimits, Date.now, (outcome) => {
     state.finish(outcome);
     deps.onFinished();

@@ -450,3 +450,27 @@ describe("the continued answer is one answer everywhere", () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe("continuations and circuits", () => {
+  it("a target that keeps failing as a continuation gets its circuit opened, and is then skipped", async () => {
+    // Each stream: the first target drops mid-answer, then answers 503 to its continuation; the chain's
+    // next target answers 503 too. Three such failures open the next target's circuit.
+    const byModel = (model: string) => seen.filter((r) => bodyOf(r).model === model).length;
+    mock.handle((req, res) => {
+      seen.push(req);
+      const body = bodyOf(req);
+      const continuing = Array.isArray(body.messages) && body.messages.length > 1;
+      if (body.model === "circ-a" && !continuing) drop(res, role() + text("Partial"));
+      else res.writeHead(503, { "content-type": "application/json" }).end('{"error":{"message":"busy"}}');
+    });
+    const run = async () =>
+      readToEnd(await chat(gateway, "", {}, { model: undefined, models: ["vllm/circ-a", "vllm/circ-b"] }));
+    for (let i = 0; i < 3; i++) expect(await run()).toContain("upstream_interrupted");
+    expect(byModel("circ-b")).toBe(3);
+    seen = [];
+    expect(await run()).toContain("upstream_interrupted");
+    // The open circuit is skipped at once: circ-b is not asked again within its cooldown.
+    expect(byModel("circ-b")).toBe(0);
+    expect(byModel("circ-a")).toBe(2);
+  });
+});
