@@ -71,8 +71,8 @@ const servedClient: Plugin = {
 
 if (!args.includes(NO_TYPE_CHECK)) await typeCheckPage();
 
-const client = await build({
-  entryPoints: [path.join(root, "src/client/index.ts")],
+/** How every script the gateway serves is bundled: one minified ES module for browsers, kept in memory. */
+const BROWSER_BUNDLE = {
   bundle: true,
   format: "esm",
   target: "es2022",
@@ -81,20 +81,15 @@ const client = await build({
   legalComments: "none",
   write: false,
   logLevel: "warning",
-});
+} as const;
+
+const client = await build({ ...BROWSER_BUNDLE, entryPoints: [path.join(root, "src/client/index.ts")] });
 const clientJs = client.outputFiles[0]?.text;
 if (clientJs === undefined) throw new Error("esbuild produced no client bundle");
 const page = await build({
+  ...BROWSER_BUNDLE,
   entryPoints: [path.join(root, "public/demo/main.ts")],
-  bundle: true,
-  format: "esm",
-  target: "es2022",
-  platform: "browser",
-  minify: true,
-  legalComments: "none",
-  write: false,
   metafile: true,
-  logLevel: "warning",
   plugins: [servedClient],
 });
 const demoJs = page.outputFiles[0]?.text;
