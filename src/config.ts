@@ -67,6 +67,7 @@ export function parseConfig(env: Env): GatewayConfig {
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
     resumable: boolVar(env, "RESUMABLE", true),
     streamTtlSeconds: intVar(env, "STREAM_TTL_SECONDS", 3600, 1, 30 * 24 * 3600),
+    streamHosts: intVar(env, "STREAM_HOSTS", 16, 0, 1024),
     guardrail: guardrailConfig(env),
     maxOpenStreams: intVar(env, "MAX_OPEN_STREAMS", 20, 0, 10_000),
     resilience: {

@@ -21,6 +21,11 @@ export interface GatewayConfig {
   /** Streams go through a Durable Object (resumable) unless turned off. */
   readonly resumable: boolean;
   readonly streamTtlSeconds: number;
+  /**
+   * `STREAM_HOSTS`: stream-host objects per colo that resumable streams are spread over (each holds
+   * many streams); 0 gives every stream an object of its own.
+   */
+  readonly streamHosts: number;
   readonly streamLimits: StreamLimits;
   /**
    * `MAX_EVENT_BYTES`: the longest single upstream event a stream reads (counted in characters, each
