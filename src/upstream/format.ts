@@ -201,5 +201,5 @@ export interface WireFormat {
    * providers do): `answer`'s identity and usage kept, no text at all, the rule named where the format
    * has room for it.
    */
-  blockedAnswer(answer: JsonObject, rule: string): JsonObject;
+  blockedAnswer(answer: JsonObject, name: string, by?: BlockedBy): JsonObject;
 }

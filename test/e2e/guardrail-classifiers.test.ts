@@ -275,6 +275,55 @@ describe("hold mode: a flagged window never reaches the client", () => {
   });
 });
 
+describe("hold mode in tool-call arguments and non-streaming answers", () => {
+  it("blocks a flagged window of tool-call arguments before it reaches the client", async () => {
+    const args = JSON.stringify({ notes: STORY });
+    const r = await stream(hold, openAiChatStream(fixedPieces(args, 3), "tool"));
+    expect(r.text).not.toContain(MARK);
+    expect(r.text).toContain('"guardrail":{"classifier":"lakera"}');
+    let received = "";
+    for (const ev of clientEvents(r.text)) {
+      const data = dataOf(ev) as
+        | { choices?: { delta?: { tool_calls?: { function?: { arguments?: string } }[] } }[] }
+        | undefined;
+      received += data?.choices?.[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? "";
+    }
+    expect(args.startsWith(received)).toBe(true);
+    expect(received.length).toBeLessThan(args.indexOf(MARK));
+  });
+
+  it("classifies a non-streaming answer whole and answers the format's blocked shape", async () => {
+    const answer = {
+      id: "chatcmpl-e2e",
+      object: "chat.completion",
+      created: 1,
+      model: "gpt-e2e",
+      choices: [{ index: 0, message: { role: "assistant", content: STORY }, finish_reason: "stop" }],
+    };
+    llm.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+    });
+    const calls = guard.requests.length;
+    const res = await post(hold, { ...BODY, stream: false }, false);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain(MARK);
+    const json = JSON.parse(text) as { choices: { finish_reason: string }[]; guardrail?: unknown };
+    expect(json.choices[0]?.finish_reason).toBe("content_filter");
+    expect(json.guardrail).toEqual({ classifier: "lakera" });
+    expect(callsSince(calls).some((c) => c.includes(MARK))).toBe(true);
+  });
+
+  it("passes a clean non-streaming answer byte for byte", async () => {
+    const answer = `{"id":"chatcmpl-e2e", "object":"chat.completion", "created":1, "model":"gpt-e2e", "choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(CLEAN)}},"finish_reason":"stop"}]}`;
+    llm.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end(answer);
+    });
+    const res = await post(hold, { ...BODY, stream: false }, false);
+    expect(await res.text()).toBe(answer);
+  });
+});
+
 describe("with a redact rule", () => {
   it("never sends the classifier a secret the rules redact", async () => {
     const secret = SECRETS.openai_key;
