@@ -4,6 +4,7 @@ import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, type ReceivedRequest, startSse } from "../support/mock-upstream.ts";
 import { readToEnd } from "../support/read-to-end.ts";
 import {
+  anthropicStream,
   clientEvents,
   dataOf,
   fixedPieces,
@@ -88,6 +89,8 @@ beforeAll(async () => {
   const base = {
     OPENAI_BASE_URL: `${llm.baseUrl}/openai/v1`,
     OPENAI_API_KEY: "sk-e2e-openai",
+    ANTHROPIC_BASE_URL: `${llm.baseUrl}/anthropic`,
+    ANTHROPIC_API_KEY: "sk-ant-e2e",
     LAKERA_API_KEY: "lk-e2e-lakera",
     GATEWAY_KEYS: JSON.stringify([{ name: "e2e", key: GATEWAY_KEY }]),
   };
@@ -131,8 +134,8 @@ afterAll(async () => {
   await Promise.all([llm.stop(), guard.stop()]);
 });
 
-function post(gw: LocalGateway, body: unknown, resumable: boolean) {
-  return fetch(new URL("/openai/v1/chat/completions", gw.url), {
+function post(gw: LocalGateway, body: unknown, resumable: boolean, path = "/openai/v1/chat/completions") {
+  return fetch(new URL(path, gw.url), {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -290,6 +293,22 @@ describe("hold mode in tool-call arguments and non-streaming answers", () => {
     }
     expect(args.startsWith(received)).toBe(true);
     expect(received.length).toBeLessThan(args.indexOf(MARK));
+  });
+
+  it("blocks a flagged window of Anthropic thinking, in Anthropic's own terms", async () => {
+    llm.handle(async (_req, res) => {
+      startSse(res);
+      await writeEvents(res, anthropicStream(fixedPieces(STORY, 4), fixedPieces(CLEAN, 4)));
+    });
+    const body = { model: "claude-e2e", stream: true, max_tokens: 64, messages: BODY.messages };
+    const res = await post(hold, body, true, "/anthropic/v1/messages");
+    expect(res.status).toBe(200);
+    const text = await readToEnd(res, 25_000);
+    expect(text).not.toContain(MARK);
+    // Nothing of the answer's text block: the flagged thinking came first and ended the stream.
+    expect(text).not.toContain('"text_delta"');
+    expect(text).toContain('"stop_reason":"refusal"');
+    expect(text).toContain('guardrail classifier \\"lakera\\"');
   });
 
   it("classifies a non-streaming answer whole and answers the format's blocked shape", async () => {
