@@ -7,6 +7,7 @@ import type { StreamPlan } from "./plan.ts";
 import { ANTHROPIC_NATIVE, ANTHROPIC_VIA_UNIFIED, OPENAI_NATIVE } from "./routes.ts";
 import { type Comparison, GATEWAY_VS_PASSTHROUGH, type Scenario } from "./scenario.ts";
 import {
+  classifierHoldScenario,
   concurrentScenario,
   eventDelayScenario,
   firstContentScenario,
@@ -294,6 +295,18 @@ export const SCENARIOS: readonly Scenario[] = [
     plan: { ...FIRST_CONTENT_PLAN, padDigits: true },
     streams: 10,
     warmup: 2,
+  }),
+  classifierHoldScenario({
+    id: "classifier-hold",
+    title:
+      "Issue 18, guardrail classifier in hold mode: the gateway's pipeline in this process (Node 22; rules, then the classifier step), 160 one-token events at 10 ms, an http classifier over loopback every 40 tokens with 200 of context; 3 streams per row (event sent upstream → received by the client)",
+    column: "gateway",
+    delaysMs: [20, 200],
+    events: 160,
+    intervalMs: 10,
+    everyTokens: 40,
+    contextTokens: 200,
+    streams: 3,
   }),
   resilienceScenario({
     id: "resilience",

@@ -1,3 +1,4 @@
+export { type ClassifierHoldOptions, classifierHoldScenario } from "./classifier-hold.ts";
 export { type ConcurrentOptions, concurrentScenario } from "./concurrent.ts";
 export { type EventDelayOptions, eventDelayScenario } from "./event-delay.ts";
 export { type FirstContentOptions, firstContentScenario } from "./first-content.ts";

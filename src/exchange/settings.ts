@@ -1,3 +1,4 @@
+import type { BoundClassifier } from "../guardrail/classifiers/types.ts";
 import type { GuardrailConfig } from "../guardrail/types.ts";
 import type { StreamWatch } from "../pipeline/upstream-events.ts";
 import type { StreamLimits } from "../resumable/session.ts";
@@ -35,6 +36,8 @@ export interface GatewayConfig {
   /** How long a stream may be silent: keep-alives to the client, the stall watchdog on the upstream. */
   readonly watch: StreamWatch;
   readonly guardrail: GuardrailConfig;
+  /** `guardrail.classifiers` bound to their keys and transports (config.ts), ready to call. */
+  readonly classifiers: readonly BoundClassifier[];
   /** Open streams one principal may have at once; 0 means no limit. */
   readonly maxOpenStreams: number;
   /** How attempts are retried, routed around and hedged (see exchange/attempts.ts). */
