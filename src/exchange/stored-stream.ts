@@ -100,8 +100,12 @@ export async function startStoredStream(
     config.streamLimits,
     Date.now,
     (outcome) => {
-      state.finish(outcome);
-      deps.onFinished();
+      try {
+        state.finish(outcome);
+      } finally {
+        // The object must let the stream go (memory, heartbeat, slot) even if an end listener threw.
+        deps.onFinished();
+      }
     },
     deps.clock,
   );

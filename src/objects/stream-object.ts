@@ -75,7 +75,7 @@ export class StreamObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const owner = request.headers.get(STREAM_OBJECT.ownerHeader) ?? "";
-    const id = request.headers.get(STREAM_OBJECT.streamHeader) ?? "";
+    const id = request.headers.get(STREAM_OBJECT.streamHeader) ?? this.#onlyStream();
     try {
       switch (url.pathname) {
         case STREAM_OBJECT.start:
@@ -94,6 +94,15 @@ export class StreamObject extends DurableObject<Env> {
     }
   }
 
+  /**
+   * A worker deployed before hosts names no stream (its object held one): during a rollout, when worker
+   * and object run different versions, such a call means the object's one stream, if it holds exactly one.
+   */
+  #onlyStream(): string {
+    const ids = this.#index.all(2);
+    return ids.length === 1 ? (ids[0] ?? "") : "";
+  }
+
   #store(id: string): EventStore {
     return new SqlEventStore(this.ctx.storage, id);
   }
@@ -104,12 +113,26 @@ export class StreamObject extends DurableObject<Env> {
       throw new GatewayError(400, ERROR_CODE.invalidRequest, "invalid stream start");
     }
     const store = this.#store(id);
-    const started = await startStoredStream(spec, owner, {
-      ctx: exchangeContext(this.env),
-      store,
-      clock: this.#clock,
-      onFinished: () => this.#finished(id, store),
-    });
+    let started: Awaited<ReturnType<typeof startStoredStream>>;
+    try {
+      started = await startStoredStream(spec, owner, {
+        ctx: exchangeContext(this.env),
+        store,
+        clock: this.#clock,
+        onFinished: () => this.#finished(id, store),
+      });
+    } catch (err) {
+      // Failed after its record was written: ended now, or it would stay `streaming` with no session.
+      if (store.record()?.state === "streaming") {
+        store.finish(
+          STREAM_OUTCOME.interrupted,
+          "internal_error: the gateway failed to start this stream",
+          Date.now(),
+        );
+        this.#finished(id, store);
+      }
+      throw err;
+    }
     const { session } = started;
     // A stream that already ended (onFinished ran) is not live any more.
     if (session?.live === true) {
@@ -139,7 +162,13 @@ export class StreamObject extends DurableObject<Env> {
   async #alarmBy(at: number): Promise<void> {
     if (this.#alarmAt !== undefined && this.#alarmAt <= at) return;
     this.#alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+    try {
+      await this.ctx.storage.setAlarm(at);
+    } catch (err) {
+      // Not set after all: the next caller must try again rather than trust it.
+      if (this.#alarmAt === at) this.#alarmAt = undefined;
+      throw err;
+    }
   }
 
   /** The stream's record, marking it `lost` first if this instance restarted while it was live. */
@@ -257,26 +286,40 @@ export class StreamObject extends DurableObject<Env> {
   /**
    * One alarm for every stream the object holds: heartbeats for the live ones (their slots renewed),
    * `lost` for any stored as live that this instance does not hold (it restarted), deletion of those
-   * whose retention period is over; then it is set for whichever of those comes next.
+   * whose retention period is over; then it is set for whichever of those comes next. The next alarm is
+   * set whatever fails on the way (one bad row, the principal objects down): the chain never breaks.
    */
   override async alarm(): Promise<void> {
     this.#alarmAt = undefined;
     const now = Date.now();
-    for (const id of this.#index.streaming()) {
-      if (this.#live.has(id)) continue;
-      const store = this.#store(id);
-      const record = store.record();
-      if (record !== undefined) this.#markLost(record, store);
-    }
     const ttl = configFor(this.env).streamTtlSeconds * 1000;
-    for (const id of this.#index.endedBefore(now - ttl)) await this.#store(id).deleteAll();
-    const slots = exchangeContext(this.env).slots;
-    await Promise.all([...this.#live].map(([id, live]) => slots.renew(live.owner, id)));
-    const earliest = this.#index.earliestEnd();
-    const next = Math.min(
-      this.#live.size > 0 ? now + HEARTBEAT_MS : Number.POSITIVE_INFINITY,
-      earliest === undefined ? Number.POSITIVE_INFINITY : earliest + ttl,
-    );
-    if (Number.isFinite(next)) await this.#alarmBy(Math.max(next, now + 1));
+    try {
+      for (const id of this.#index.streaming()) {
+        if (this.#live.get(id)?.session.live === true) continue;
+        this.#live.delete(id);
+        try {
+          const store = this.#store(id);
+          const record = store.record();
+          if (record !== undefined) this.#markLost(record, store);
+        } catch {
+          // This stream's rows cannot be ended now; the next alarm tries again.
+        }
+      }
+      for (const id of this.#index.endedBefore(now - ttl)) {
+        await this.#store(id)
+          .deleteAll()
+          .catch(() => {});
+      }
+      const slots = exchangeContext(this.env).slots;
+      // A principal object that does not answer costs only that renewal: the lease expires by itself.
+      await Promise.allSettled([...this.#live].map(([id, live]) => slots.renew(live.owner, id)));
+    } finally {
+      const earliest = this.#index.earliestEnd();
+      const next = Math.min(
+        this.#live.size > 0 ? now + HEARTBEAT_MS : Number.POSITIVE_INFINITY,
+        earliest === undefined ? Number.POSITIVE_INFINITY : earliest + ttl,
+      );
+      if (Number.isFinite(next)) await this.#alarmBy(Math.max(next, Date.now() + 1));
+    }
   }
 }

@@ -269,6 +269,8 @@ export interface HostIndex {
   endedBefore(before: number): string[];
   /** When the earliest ended stream ended, or undefined when none has. */
   earliestEnd(): number | undefined;
+  /** Ids of at most `limit` of the streams held. */
+  all(limit: number): string[];
 }
 
 /** HostIndex over the object's SQLite tables. */
@@ -286,5 +288,6 @@ export function sqlHostIndex(sql: SqlStorage): HostIndex {
       sql
         .exec<{ at: number | null }>("SELECT MIN(finished_at) AS at FROM stream WHERE state != 'streaming'")
         .one().at ?? undefined,
+    all: (limit) => ids("SELECT stream_id FROM stream LIMIT ?", limit),
   };
 }

@@ -77,6 +77,8 @@ const MIGRATIONS: readonly string[] = [
    DROP TABLE event_batch;
    ALTER TABLE stream_v4 RENAME TO stream;
    ALTER TABLE event_batch_v4 RENAME TO event_batch;`,
+  // 5: the host's alarm finds live and expired streams by state and end time without reading every row.
+  `CREATE INDEX stream_by_state ON stream (state, finished_at);`,
 ];
 
 /**
@@ -107,7 +109,8 @@ const CURRENT = `CREATE TABLE stream (
      last_seq INTEGER NOT NULL,
      events TEXT NOT NULL,
      PRIMARY KEY (stream_id, first_seq, part)
-   );`;
+   );
+   CREATE INDEX stream_by_state ON stream (state, finished_at);`;
 
 /** Brings the schema up to date; `schema_version` records how many migrations have run. */
 export function migrate(sql: SqlStorage): void {

@@ -51,7 +51,13 @@ export class FlushClock {
     this.#timer = undefined;
     const due = [...this.#due];
     this.#due.clear();
-    for (const f of due) f.flush();
+    for (const f of due) {
+      try {
+        f.flush();
+      } catch {
+        // One stream's failing end must not strand the others' batches.
+      }
+    }
   }
 }
 

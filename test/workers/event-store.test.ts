@@ -103,14 +103,29 @@ function sse(seq: number, content: string): string {
   return `data: ${JSON.stringify({ choices: [{ delta: { content } }] })}\nid: ${seq}\n\n`;
 }
 
-/** The columns of the stream tables (name, type, not null, default, position in the key). */
+/** The columns of the stream tables (name, type, not null, default, position in the key), then their indexes. */
 function layout(sql: SqlStorage): unknown[] {
-  return ["stream", "event_batch"].flatMap((t) =>
+  const tables = ["stream", "event_batch"];
+  const columns = tables.flatMap((t) =>
     sql
       .exec(`PRAGMA table_info(${t})`)
       .toArray()
       .map((c) => ({ table: t, ...c })),
   );
+  const indexes = tables.flatMap((t) =>
+    sql
+      .exec<{ name: string }>(`PRAGMA index_list(${t})`)
+      .toArray()
+      .map((i) => ({
+        table: t,
+        index: i.name,
+        columns: sql
+          .exec<{ name: string }>(`PRAGMA index_info(${i.name})`)
+          .toArray()
+          .map((c) => c.name),
+      })),
+  );
+  return [...columns, ...indexes];
 }
 
 /** Puts an object's tables back to exactly what version 1 deployed (the object migrated itself on start). */
@@ -137,6 +152,12 @@ describe("schema migrations 2 (batches spanning rows), 3 (attempts) and 4 (many 
     expect(fresh).toEqual(migrated);
     expect(fresh).toContainEqual(expect.objectContaining({ table: "event_batch", name: "part", pk: 3 }));
     expect(fresh).toContainEqual(expect.objectContaining({ table: "stream", name: "stream_id", pk: 1 }));
+    // Migration 5: the host's alarm reads live and expired streams through an index.
+    expect(fresh).toContainEqual({
+      table: "stream",
+      index: "stream_by_state",
+      columns: ["state", "finished_at"],
+    });
   });
 
   it("keeps rows written by the first layout readable, and new batches append after them", async () => {
@@ -163,7 +184,7 @@ describe("schema migrations 2 (batches spanning rows), 3 (attempts) and 4 (many 
         big,
       };
     });
-    expect(got.version).toBe(4);
+    expect(got.version).toBe(5);
     // Migration 3: a stream stored before attempts were recorded lists none, and did not hedge.
     expect(got.record).toMatchObject({ streamId: "s", eventCount: 4, attempts: [], hedged: false });
     expect(got.parts.map((r) => r.part)).toEqual([0, 0, 0, 1, 2]);

@@ -208,6 +208,13 @@ describe("the stream object's lifecycle", () => {
     });
     expect((await (await resume(legacy)).text()).replace(RETRY, "")).toBe(event);
     expect(await status(legacy)).toMatchObject({ id: legacy, state: "complete", events: 1 });
+    // A worker still on the version before hosts (during a rollout) names no stream: the object's one
+    // stream answers; a host holding several answers no stream rather than guessing.
+    const objectOnly = env.STREAMS.get(env.STREAMS.idFromName(legacy));
+    const old = await objectOnly.fetch("https://stream.internal/status", {
+      headers: { "x-gateway-owner": "anonymous" },
+    });
+    expect(await old.json()).toMatchObject({ id: legacy, state: "complete" });
   });
 
   // Graceful eviction (evictDurableObject) is not a way to cut a live stream: workerd refuses to evict
