@@ -9,6 +9,7 @@ import { handleModels } from "./routes/models.ts";
 import { handleNative } from "./routes/native.ts";
 import { handleCancel, handleResume, handleStatus } from "./routes/streams.ts";
 import { handleUiChat, handleUiChatStream } from "./routes/ui-chat.ts";
+import { handleWebSocket } from "./routes/ws.ts";
 import { CLIENT_JS, DEMO_JS, INDEX_HTML } from "./static/files.gen.ts";
 import { type StaticFile, serveStatic } from "./static/static-file.ts";
 import type { ApiFamily } from "./upstream/providers.ts";
@@ -87,6 +88,8 @@ export function createRouter() {
   router.all("/v1/ui/chat", () => methodNotAllowed("POST"));
   router.get("/v1/ui/chat/:id/stream", (req, env) => handleUiChatStream(req, env, chatIdOf(req)));
   router.all("/v1/ui/chat/:id/stream", () => methodNotAllowed("GET"));
+  router.get("/v1/ws", (req, env) => handleWebSocket(req, env));
+  router.all("/v1/ws", () => methodNotAllowed("GET"));
   router.get("/v1/streams/:id/status", (req, env) => handleStatus(req, env, streamIdOf(req)));
   router.all("/v1/streams/:id/status", () => methodNotAllowed("GET"));
   router.get("/v1/streams/:id", (req, env) => handleResume(req, env, streamIdOf(req)));
