@@ -1,33 +1,12 @@
-import { CREDENTIAL_HEADER } from "../auth/credentials.ts";
-import { authenticate } from "../auth/principal.ts";
-import { checkRateLimit } from "../auth/rate-limit.ts";
 import { RESUME_TOKEN_PARAM } from "../auth/resume-token.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
-import { originRefused, parseCorsPolicy } from "../http/cors.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
 import { type SessionLimits, type SocketPort, SocketSession, type StreamOps } from "../socket/session.ts";
 import { handleChat } from "./chat.ts";
+import { acceptedPair, admitUpgrade } from "./socket-upgrade.ts";
 import { handleCancel, handleResume } from "./streams.ts";
-
-/** Headers of the upgrade that belong to the socket itself, not to the requests made on it. */
-const SOCKET_HEADERS = /^(?:upgrade|connection|sec-websocket-.*|content-length|content-type|x-resumable)$/i;
-
-/**
- * The credentials the socket acts with: the upgrade's own headers (minus the socket's), and, since a
- * browser cannot set headers on a WebSocket, a browser token in `?token=` as the bearer when no
- * header carries a credential.
- */
-function socketHeaders(request: Request): Headers {
-  const headers = new Headers();
-  for (const [name, value] of request.headers) if (!SOCKET_HEADERS.test(name)) headers.set(name, value);
-  const token = new URL(request.url).searchParams.get(RESUME_TOKEN_PARAM);
-  const hasCredential = Object.values(CREDENTIAL_HEADER).some((h) => (headers.get(h) ?? "").trim() !== "");
-  if (token !== null && token !== "" && !hasCredential)
-    headers.set(CREDENTIAL_HEADER.authorization, `Bearer ${token}`);
-  return headers;
-}
 
 /** The stream operations of one socket: the very route handlers the router calls, with the socket's credentials. */
 function routeOps(env: Env, origin: string, headers: Headers): StreamOps {
@@ -73,26 +52,8 @@ function socketPort(socket: WebSocket): SocketPort {
  * rate limit (429).
  */
 export async function handleWebSocket(request: Request, env: Env): Promise<Response> {
-  if ((request.headers.get("upgrade") ?? "").toLowerCase() !== "websocket")
-    throw new GatewayError(
-      426,
-      ERROR_CODE.upgradeRequired,
-      "this route is a WebSocket: send Upgrade: websocket",
-      {
-        upgrade: "websocket",
-      },
-    );
+  const { headers } = await admitUpgrade(request, env);
   const config = configFor(env);
-  if (originRefused(request, parseCorsPolicy(env.ALLOWED_ORIGINS)))
-    throw new GatewayError(
-      403,
-      ERROR_CODE.forbidden,
-      "this origin may not open the gateway's WebSocket (ALLOWED_ORIGINS)",
-    );
-  const headers = socketHeaders(request);
-  const authed = new Request(request.url, { headers });
-  const principal = await authenticate(authed, env);
-  await checkRateLimit(authed, env, principal);
   if (!config.resumable || env.STREAMS === undefined)
     throw new GatewayError(
       503,
@@ -106,8 +67,7 @@ export async function handleWebSocket(request: Request, env: Env): Promise<Respo
         ? Math.min(config.socket.maxStreams, config.maxOpenStreams)
         : config.socket.maxStreams,
   };
-  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-  server.accept();
+  const { client, server } = acceptedPair();
   const session = new SocketSession(
     socketPort(server),
     routeOps(env, new URL(request.url).origin, headers),
