@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import OpenAI from "openai";
+import { ResponsesWS } from "openai/resources/responses/ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket as ServerSocket, WebSocketServer } from "ws";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
@@ -229,5 +231,26 @@ describe("OpenAI Responses WebSocket mode through the gateway", () => {
       .map((m) => (m.error as { code: string }).code);
     expect(errors).toEqual(["invalid_message", "invalid_message"]);
     client.close();
+  });
+
+  it("works unchanged with the official openai SDK's ResponsesWS pointed at the gateway by base URL", async () => {
+    upstream.answer = (_e, socket) => send(socket, responseEvents("resp_sdk", ["from ", "the SDK"]));
+    const before = upstream.connections.length;
+    const client = new OpenAI({
+      baseURL: new URL("/openai/v1", gateway.url).href,
+      apiKey: "placeholder-not-a-key",
+    });
+    const rws = new ResponsesWS(client);
+    const text: string[] = [];
+    const done = new Promise<string>((resolve, reject) => {
+      rws.on("response.output_text.delta", (e) => text.push(e.delta));
+      rws.on("response.completed", (e) => resolve(e.response.id));
+      rws.on("error", reject);
+    });
+    rws.send({ type: "response.create", model: "gpt-4.1", input: "hi" });
+    expect(await done).toBe("resp_sdk");
+    expect(text.join("")).toBe("from the SDK");
+    expect(upstream.connections[before]?.headers.authorization).toBe("Bearer sk-upstream-ws-e2e");
+    rws.close({ code: 1000, reason: "done" });
   });
 });
