@@ -42,6 +42,8 @@ export default defineConfig({
           MAX_BODY_BYTES: "4096",
           // Short retention so a test can see the alarm delete a finished stream.
           STREAM_TTL_SECONDS: "1",
+          // Two hosts: any three streams put two on one object, so tests see hosts shared by streams.
+          STREAM_HOSTS: "2",
           // A deny term that blocks, so a test can end a stream as `blocked`.
           GUARDRAIL_RULES: JSON.stringify({ denyTerms: { terms: ["forbidden-word"], action: "block" } }),
         },

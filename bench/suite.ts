@@ -7,9 +7,11 @@ import type { StreamPlan } from "./plan.ts";
 import { ANTHROPIC_NATIVE, ANTHROPIC_VIA_UNIFIED, OPENAI_NATIVE } from "./routes.ts";
 import { type Comparison, GATEWAY_VS_PASSTHROUGH, type Scenario } from "./scenario.ts";
 import {
+  classifierHoldScenario,
   concurrentScenario,
   eventDelayScenario,
   firstContentScenario,
+  hostCapacityScenario,
   peakMemoryScenario,
   replayScenario,
   resilienceScenario,
@@ -68,6 +70,13 @@ export const TARGETS: readonly TargetSpec[] = [
   // Issue 17: the gateway exactly as wrangler.toml configures it (resumable, guardrail enforce with the
   // default rules, every other default): what users run.
   { id: "gateway-default", start: (mock) => gatewayTarget(mock, "gateway-default", {}) },
+  // Issue 17's design, side by side: the default with every stream in an object of its own (the design
+  // before stream hosts), and with every stream on one host (what one object carries).
+  {
+    id: "gateway-own-objects",
+    start: (mock) => gatewayTarget(mock, "gateway-own-objects", { STREAM_HOSTS: "0" }),
+  },
+  { id: "gateway-one-host", start: (mock) => gatewayTarget(mock, "gateway-one-host", { STREAM_HOSTS: "1" }) },
   // Issue 15: keep-alives off (the plain gateway has wrangler.toml's KEEPALIVE_MS, 15 s).
   {
     id: "gateway-no-keepalive",
@@ -91,14 +100,21 @@ const RESUMABLE_GOAL = {
 /** TTFT: every target; one setting's own cost shows over the plain gateway. */
 const TTFT_COMPARE: Comparison = {
   ...GATEWAY_VS_PASSTHROUGH,
-  also: ["js-stage", "gateway-resumable", "gateway-observe", "gateway-enforce", "gateway-default"],
+  also: [
+    "js-stage",
+    "gateway-resumable",
+    "gateway-observe",
+    "gateway-enforce",
+    "gateway-default",
+    "gateway-own-objects",
+  ],
   deltas: [
     RESUMABLE_GOAL,
     // Issue 17: the default configuration within 1 ms of the plain gateway.
     {
       over: "gateway",
       quantile: "p50",
-      columns: ["gateway-default"],
+      columns: ["gateway-default", "gateway-own-objects"],
       goal: { subject: "gateway-default", boundMs: 1 },
     },
     {
@@ -196,12 +212,23 @@ export const SCENARIOS: readonly Scenario[] = [
     id: "concurrent",
     title: "500 concurrent streams of 100 events at 10 ms, one target at a time",
     route: OPENAI_NATIVE,
-    compare: { ...GATEWAY_VS_PASSTHROUGH, also: ["js-stage", "gateway-default"] },
+    compare: { ...GATEWAY_VS_PASSTHROUGH, also: ["js-stage", "gateway-default", "gateway-own-objects"] },
     plan: PACED,
     streams: 500,
     stallMs: 1000,
     // Issue 17: 0 failed, no gap over 250 ms, last done and CPU per event within 1.5× the plain gateway.
     defaults: { id: "gateway-default", gapMs: 250, factor: 1.5 },
+  }),
+  hostCapacityScenario({
+    id: "host-capacity",
+    title:
+      "Issue 17, one stream host's ceiling: 20 streams of 2,000 small events at once, no spacing, all in one Durable Object (STREAM_HOSTS=1) against the plain gateway",
+    route: OPENAI_NATIVE,
+    host: "gateway-one-host",
+    reference: "gateway",
+    streams: 20,
+    plan: { events: 2000, intervalMs: 0, padChars: 8 },
+    repeats: 3,
   }),
   translatedScenario({
     id: "translated",
@@ -269,6 +296,18 @@ export const SCENARIOS: readonly Scenario[] = [
     plan: { ...FIRST_CONTENT_PLAN, padDigits: true },
     streams: 10,
     warmup: 2,
+  }),
+  classifierHoldScenario({
+    id: "classifier-hold",
+    title:
+      "Issue 18, guardrail classifier in hold mode: the gateway's pipeline in this process (Node 22; rules, then the classifier step), 160 one-token events at 10 ms, an http classifier over loopback every 40 tokens with 200 of context; 3 streams per row (event sent upstream → received by the client)",
+    column: "gateway",
+    delaysMs: [20, 200],
+    events: 160,
+    intervalMs: 10,
+    everyTokens: 40,
+    contextTokens: 200,
+    streams: 3,
   }),
   resilienceScenario({
     id: "resilience",

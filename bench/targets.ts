@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { objectNameOf } from "../src/resumable/stream-id.ts";
 import { BUNDLE_DIR, startGateway } from "../test/support/gateway.ts";
 import { childPids } from "./proc.ts";
 import type { TargetKind } from "./routes.ts";
@@ -157,8 +158,11 @@ export async function gatewayTarget(
     kind: "gateway",
     origin: originOf(gw.url),
     pid,
+    // The stream's host: evicting it ends every stream it holds (the bench evicts only once all have ended).
     evictStream: (streamId) =>
-      gw.miniflare.unsafeEvictDurableObject(GATEWAY_SCRIPT, STREAM_OBJECT_CLASS, { name: streamId }),
+      gw.miniflare.unsafeEvictDurableObject(GATEWAY_SCRIPT, STREAM_OBJECT_CLASS, {
+        name: objectNameOf(streamId),
+      }),
     dispose: () => gw.dispose(),
   };
 }
@@ -202,9 +206,12 @@ export async function storageProbeTarget(
     pid: undefined,
     storedRows: async (streamId) => {
       const storage = await mf.unsafeGetDurableObjectStorage(GATEWAY_SCRIPT, STREAM_OBJECT_CLASS, {
-        name: streamId,
+        name: objectNameOf(streamId),
       });
-      const [row] = await storage.exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_batch");
+      const [row] = await storage.exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM event_batch WHERE stream_id = ?",
+        streamId,
+      );
       return row?.n ?? Number.NaN;
     },
     dispose: () => mf.dispose(),

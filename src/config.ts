@@ -5,6 +5,7 @@ import { resumeSecretOf } from "./auth/resume-token.ts";
 import { type Env, secret } from "./env.ts";
 import { ConfigError } from "./errors.ts";
 import type { GatewayConfig } from "./exchange/settings.ts";
+import { bindClassifiers } from "./guardrail/classifiers/bind.ts";
 import { parseGuardrailConfig } from "./guardrail/config.ts";
 import type { GuardrailConfig } from "./guardrail/types.ts";
 import { demoProvider } from "./upstream/demo/transport.ts";
@@ -55,6 +56,7 @@ export function parseConfig(env: Env): GatewayConfig {
     intervalMs: intVar(env, "DEMO_TOKEN_INTERVAL_MS", 35, 0, 10_000),
   });
   const providers = buildProviders(env, (name) => secret(env, name), [demo, workersAiProvider(env.AI)]);
+  const guardrail = guardrailConfig(env);
   return {
     providers,
     aliases: parseAliases(env.MODEL_ALIASES, providers),
@@ -67,7 +69,14 @@ export function parseConfig(env: Env): GatewayConfig {
     upstreamTimeoutMs: intVar(env, "UPSTREAM_TIMEOUT_MS", 60_000, 100, 600_000),
     resumable: boolVar(env, "RESUMABLE", true),
     streamTtlSeconds: intVar(env, "STREAM_TTL_SECONDS", 3600, 1, 30 * 24 * 3600),
-    guardrail: guardrailConfig(env),
+    streamHosts: intVar(env, "STREAM_HOSTS", 16, 0, 1024),
+    guardrail,
+    // Keys are read here, at the edge; the stream only ever sees a ready call.
+    classifiers: bindClassifiers(guardrail.classifiers, {
+      fetch: (input, init) => fetch(input, init),
+      secret: (name) => secret(env, name),
+      ai: env.AI,
+    }),
     maxOpenStreams: intVar(env, "MAX_OPEN_STREAMS", 20, 0, 10_000),
     resilience: {
       retryAttempts: intVar(env, "RETRY_ATTEMPTS", 3, 1, 10),

@@ -50,6 +50,7 @@ export interface Env {
   /** "false" turns resumable streams off (plain passthrough for every stream). */
   readonly RESUMABLE?: string;
   readonly STREAM_TTL_SECONDS?: string;
+  readonly STREAM_HOSTS?: string;
   readonly STREAM_MAX_EVENTS?: string;
   readonly STREAM_MAX_BYTES?: string;
   /** The longest single upstream event a stream reads (default 8 MiB); a longer one ends the stream. */

@@ -1,7 +1,9 @@
+export { type ClassifierHoldOptions, classifierHoldScenario } from "./classifier-hold.ts";
 export { type ConcurrentOptions, concurrentScenario } from "./concurrent.ts";
 export { type EventDelayOptions, eventDelayScenario } from "./event-delay.ts";
 export { type FirstContentOptions, firstContentScenario } from "./first-content.ts";
 export { type ScanOptions, scanThroughputScenario } from "./guardrail-scan.ts";
+export { type HostCapacityOptions, hostCapacityScenario } from "./host-capacity.ts";
 export { peakMemoryScenario } from "./memory.ts";
 export { type ResilienceOptions, resilienceScenario } from "./resilience.ts";
 export {

@@ -50,9 +50,9 @@ export interface ReplayOptions {
 
 /**
  * Starts one stream, reads it fully, then replays it by its `x-stream-id` from the first event:
- * first while its Durable Object still holds the finished stream in memory (what a client that
- * reconnects right away gets), then after evicting the object, so every replay reads the SQLite
- * rows (what a client gets once the object has been unloaded, or after a deploy).
+ * first from its running host (a finished stream is served from the host's SQLite rows: only live
+ * streams stay in memory), then after evicting the host, so the replay also meets a fresh instance
+ * (what a client gets once the object has been unloaded, or after a deploy).
  */
 export function replayScenario(opts: ReplayOptions): Scenario {
   return {
@@ -83,13 +83,13 @@ export function replayScenario(opts: ReplayOptions): Scenario {
       });
       const rows: Row[] = [
         {
-          metric: `replay, object in memory (median of ${opts.repeats})`,
+          metric: `replay, host running (median of ${opts.repeats})`,
           unit: "events/s",
           values: one(inMemory),
           note: `the live stream itself: ${Math.round(rateOf(live, opts.plan.events) ?? 0).toLocaleString("en-US")} events/s`,
         },
         {
-          metric: `replay after evicting the object (median of ${opts.repeats})`,
+          metric: `replay after evicting the host (median of ${opts.repeats})`,
           unit: "events/s",
           values: one(fromStorage),
           note: "every event read from the SQLite rows",

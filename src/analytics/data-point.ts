@@ -1,3 +1,4 @@
+import type { ClassifierSummary } from "./classifier-summary.ts";
 import type { MetricsSnapshot } from "./stream-metrics.ts";
 
 /**
@@ -18,6 +19,7 @@ export const BLOB = {
   upstreamRequestId: 11,
   target: 12,
   continuedAfter: 13,
+  classifierVerdict: 14,
 } as const;
 
 /** 1-based double positions of the per-stream data point: `double${DOUBLE.gatewayTtftMs}` in SQL. Append only. */
@@ -37,6 +39,9 @@ export const DOUBLE = {
   hedged: 13,
   malformedEvents: 14,
   continuations: 15,
+  classifierCalls: 16,
+  classifierLatencyP50Ms: 17,
+  classifierLatencyMaxMs: 18,
 } as const;
 
 /** Name of a blob field. */
@@ -81,6 +86,8 @@ export interface DataPointMeta {
   /** Times the answer was continued from another attempt mid-stream, and the code of the last failure. */
   readonly continuations?: number;
   readonly continuedAfter?: string;
+  /** The guardrail classifiers' calls, latency and worst verdict on this stream (absent: none ran). */
+  readonly classifiers?: ClassifierSummary;
 }
 
 /** One Analytics Engine data point, assignable to the runtime's `AnalyticsEngineDataPoint`. */
@@ -98,7 +105,7 @@ export const UNENDED_OUTCOME = "unended";
 /** Analytics Engine rejects an index over 96 bytes (limits page). */
 const INDEX_MAX_BYTES = 96;
 /**
- * Per-blob cap: 11 blobs x 256 bytes stays far below the 16 KB total (5120 bytes on older accounts),
+ * Per-blob cap: 14 blobs x 256 bytes stays far below the 16 KB total (5120 bytes on older accounts),
  * and no legitimate value here (route, model, rule name, id) is longer.
  */
 const BLOB_MAX_BYTES = 256;
@@ -164,6 +171,7 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     // The target that answered; the requested model when nothing answered (a lost stream).
     target: meta.target ?? meta.model,
     continuedAfter: meta.continuedAfter ?? "",
+    classifierVerdict: meta.classifiers?.verdict ?? "none",
   };
   const doubles: Record<DoubleField, number> = {
     gatewayTtftMs: measured(metrics.gatewayTtftMs),
@@ -181,6 +189,9 @@ export function buildDataPoint(meta: DataPointMeta, metrics: MetricsSnapshot): G
     hedged: meta.hedged === true ? 1 : 0,
     malformedEvents: meta.malformedEvents ?? 0,
     continuations: meta.continuations ?? 0,
+    classifierCalls: meta.classifiers?.calls ?? 0,
+    classifierLatencyP50Ms: measured(meta.classifiers?.latencyP50Ms),
+    classifierLatencyMaxMs: measured(meta.classifiers?.latencyMaxMs),
   };
   return {
     indexes: [truncateUtf8(meta.model, INDEX_MAX_BYTES)],

@@ -14,7 +14,7 @@ export function attachAnalytics(
   state: StreamState,
   meta: Omit<
     DataPointMeta,
-    "guardrail" | "upstreamRequestId" | "malformedEvents" | "continuations" | "continuedAfter"
+    "guardrail" | "upstreamRequestId" | "malformedEvents" | "continuations" | "continuedAfter" | "classifiers"
   >,
   sink: MetricsSink,
 ): void {
@@ -27,6 +27,7 @@ export function attachAnalytics(
       upstreamRequestId: state.upstreamRequestId,
       malformedEvents: state.malformedEvents,
       continuations: state.continuations,
+      classifiers: state.classifiers,
       ...(state.continuedAfter === undefined ? {} : { continuedAfter: state.continuedAfter }),
     };
     sink.write(buildDataPoint(ended, state.metrics.snapshot()));

@@ -60,6 +60,7 @@ async function tryOnce(plan: StreamPlan, attempt: Attempt, call: AttemptCall, ra
   } catch (err) {
     return { ok: false, failure: classifyError(err), ms: Date.now() - started };
   }
+  x.state.userText = plan.userText;
   if (!plan.stream || !x.isStream || x.upstream.body === null) return { ok: true, x, source: undefined };
   const format =
     attempt.translate === undefined ? FORMATS[plan.format] : FAMILIES[attempt.translate.family].streamFormat;

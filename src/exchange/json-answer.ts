@@ -1,7 +1,10 @@
 import { GatewayError } from "../errors.ts";
 import { guardAnswerBody, reportAnswer } from "../guardrail/answer-guard.ts";
+import { classifyAnswer } from "../guardrail/classifiers/answer.ts";
+import { VerdictLog } from "../guardrail/classifiers/report.ts";
 import { guardJsonAnswer } from "../guardrail/json-answer.ts";
 import { ERROR_CODE } from "../protocol.ts";
+import { isObject, tryParse } from "../upstream/json.ts";
 import { FAMILIES, FORMATS } from "../upstream/registry.ts";
 import type { OpenExchange } from "./attempt.ts";
 import type { Attempt, StreamPlan } from "./plan.ts";
@@ -47,7 +50,8 @@ export async function jsonResponse(
     }
     const guarded = guardAnswerBody(bytes, format, config.guardrail, x.state);
     if (!guarded.ok) throw notJson();
-    return new Response(guarded.body, { status, headers: x.headers });
+    const body = await classified(plan, config, x, guarded.body);
+    return new Response(body, { status, headers: x.headers });
   }
   if (plan.stream) {
     await x.upstream.body?.cancel();
@@ -72,5 +76,35 @@ export async function jsonResponse(
     translator.translateResponse(json, attempt.translate.identity),
   );
   reportAnswer(guarded, config.guardrail, x.state);
-  return new Response(JSON.stringify(guarded.json), { headers: x.headers });
+  const answer = JSON.stringify(guarded.json);
+  return new Response(await classified(plan, config, x, answer), { headers: x.headers });
+}
+
+/**
+ * The answer body after the output classifiers judged it (the rules already ran): unchanged, or the
+ * format's blocked answer naming the classifier that blocked it. Without output classifiers, or when
+ * the rules blocked it already, the body is not read again.
+ */
+async function classified(
+  plan: StreamPlan,
+  config: GatewayConfig,
+  x: OpenExchange,
+  body: Uint8Array | string,
+): Promise<Uint8Array | string> {
+  const mode = config.guardrail.mode;
+  if (
+    x.state.blockedRule !== undefined ||
+    !config.classifiers.some((c) => c.spec.applyTo.includes("output"))
+  ) {
+    return body;
+  }
+  const json = tryParse(typeof body === "string" ? body : new TextDecoder().decode(body));
+  if (json === undefined) return body;
+  const format = FORMATS[plan.format];
+  const log = new VerdictLog();
+  const name = await classifyAnswer(config.classifiers, mode, format, json, plan.userText, log);
+  x.state.classifiers = log.summary;
+  if (name === undefined) return body;
+  x.state.blockedRule = name;
+  return JSON.stringify(format.blockedAnswer(isObject(json) ? json : {}, name, "classifier"));
 }

@@ -47,6 +47,11 @@ export interface StreamPlan {
    * logprobs, structured output or `x-continuation: off` (the route decides).
    */
   readonly continuable?: boolean;
+  /**
+   * The conversation's last user message, after the prompt rules (redacted), sent to the guardrail's
+   * message-taking classifiers with each window of the answer; absent without output classifiers.
+   */
+  readonly userText?: string;
   /** Whether the client asked for deterministic sampling (`temperature: 0` or a `seed`): a replay can reproduce it. */
   readonly replayable?: boolean;
 }

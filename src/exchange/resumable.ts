@@ -1,5 +1,6 @@
 import { forwardableHeaders } from "../http/upstream-headers.ts";
 import { HEADER } from "../protocol.ts";
+import { callStream } from "../resumable/stream-stub.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
 import type { StreamHost } from "./context.ts";
 import type { StreamPlan } from "./plan.ts";
@@ -13,7 +14,7 @@ export interface StartSpec {
 }
 
 /**
- * Starts a plan's stream in its own Durable Object (the object runs the exchange, see
+ * Starts a plan's stream in the Durable Object its id names (the object runs the exchange, see
  * stored-stream.ts) and relays the object's bytes to the client. The resume token is signed while
  * the object starts the stream, not after.
  */
@@ -32,13 +33,10 @@ export async function runResumable(
     plan: { ...plan, streamId },
     clientHeaders: forwardableHeaders(request.headers),
   };
-  const res = await host.streams
-    .get(host.streams.idFromName(streamId))
-    .fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.start}`, {
-      method: "POST",
-      headers: { [STREAM_OBJECT.ownerHeader]: plan.principal },
-      body: JSON.stringify(spec),
-    });
+  const res = await callStream(host.streams, streamId, plan.principal, STREAM_OBJECT.start, {
+    method: "POST",
+    body: JSON.stringify(spec),
+  });
   const relayed = detachOnDisconnect(res, request);
   const signed = res.ok ? await token : undefined;
   if (signed !== undefined) relayed.headers.set(HEADER.resumeToken, signed);

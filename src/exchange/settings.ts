@@ -1,3 +1,4 @@
+import type { BoundClassifier } from "../guardrail/classifiers/types.ts";
 import type { GuardrailConfig } from "../guardrail/types.ts";
 import type { StreamWatch } from "../pipeline/upstream-events.ts";
 import type { StreamLimits } from "../resumable/session.ts";
@@ -21,6 +22,11 @@ export interface GatewayConfig {
   /** Streams go through a Durable Object (resumable) unless turned off. */
   readonly resumable: boolean;
   readonly streamTtlSeconds: number;
+  /**
+   * `STREAM_HOSTS`: stream-host objects per colo that resumable streams are spread over (each holds
+   * many streams); 0 gives every stream an object of its own.
+   */
+  readonly streamHosts: number;
   readonly streamLimits: StreamLimits;
   /**
    * `MAX_EVENT_BYTES`: the longest single upstream event a stream reads (counted in characters, each
@@ -30,6 +36,8 @@ export interface GatewayConfig {
   /** How long a stream may be silent: keep-alives to the client, the stall watchdog on the upstream. */
   readonly watch: StreamWatch;
   readonly guardrail: GuardrailConfig;
+  /** `guardrail.classifiers` bound to their keys and transports (config.ts), ready to call. */
+  readonly classifiers: readonly BoundClassifier[];
   /** Open streams one principal may have at once; 0 means no limit. */
   readonly maxOpenStreams: number;
   /** How attempts are retried, routed around and hedged (see exchange/attempts.ts). */

@@ -5,7 +5,7 @@ import type { StreamItem } from "../pipeline/item.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
 import type { EventStore } from "../resumable/event-store.ts";
-import { StreamSession } from "../resumable/session.ts";
+import { type FlushClock, StreamSession } from "../resumable/session.ts";
 import { FORMATS, isFormatName } from "../upstream/registry.ts";
 import { trackStream } from "./analytics.ts";
 import type { AttemptCall } from "./attempt.ts";
@@ -19,8 +19,10 @@ import { guardSteps, translateStage } from "./stages.ts";
 /** What the stream object hands the exchange it runs. */
 export interface StoredStreamDeps {
   readonly ctx: ExchangeContext;
-  /** The object's own storage. */
+  /** The stream's storage in the object. */
   readonly store: EventStore;
+  /** The object's one flush clock, shared by all of its streams. */
+  readonly clock: FlushClock;
   /** Called once the stream's outcome is decided (the object then sets its retention alarm). */
   readonly onFinished: () => void;
 }
@@ -92,10 +94,17 @@ export async function startStoredStream(
   const state = x.state;
   trackStream(plan, answer, state, sink);
   const upstream = answerUpstream(plan, answer, call, deps.ctx.circuits);
-  const session = new StreamSession(deps.store, format, config.streamLimits, Date.now, (outcome) => {
-    state.finish(outcome);
-    deps.onFinished();
-  });
+  const session = new StreamSession(
+    deps.store,
+    format,
+    config.streamLimits,
+    Date.now,
+    (outcome) => {
+      state.finish(outcome);
+      deps.onFinished();
+    },
+    deps.clock,
+  );
   // The timings travel as a final SSE comment, stored like any event so replays end the same way.
   session.onResume = () => state.metrics.resume();
   session.trailer = () => {

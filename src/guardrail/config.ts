@@ -1,3 +1,4 @@
+import { parseClassifiers } from "./classifiers/config.ts";
 import { customDetector, denyTermsDetector } from "./detectors/user.ts";
 import { BUILTIN_RULES, DEFAULT_MASK, DENY_TERMS_RULE, makeRule } from "./rules.ts";
 import type { GuardrailConfig, GuardrailMode, Rule, RuleAction } from "./types.ts";
@@ -16,7 +17,7 @@ export const MAX_WINDOW_TOKENS = 2048;
 const MODES: readonly GuardrailMode[] = ["off", "observe", "enforce"];
 const ACTIONS: readonly RuleAction[] = ["redact", "block", "flag"];
 const RULE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-const TOP_KEYS = ["builtins", "denyTerms", "custom", "windowTokens", "mask"];
+const TOP_KEYS = ["builtins", "denyTerms", "custom", "windowTokens", "mask", "classifiers"];
 
 type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 type Json = Record<string, unknown>;
@@ -188,7 +189,9 @@ function parseRules(json: string | undefined, mode: GuardrailMode): Parsed<Guard
     if (!rule.ok) return rule;
     rules.push(rule.value);
   }
-  return ok({ mode, rules, window: computeWindow(rules, capTokens) });
+  const classifiers = parseClassifiers(raw.classifiers);
+  if (!classifiers.ok) return fail(classifiers.error);
+  return ok({ mode, rules, window: computeWindow(rules, capTokens), classifiers: classifiers.value });
 }
 
 /**
@@ -199,7 +202,8 @@ function parseRules(json: string | undefined, mode: GuardrailMode): Parsed<Guard
  * - `denyTerms`: `{ terms: string[], action = "redact", wholeWord = true, mask }` (rule `deny_terms`);
  * - `custom`: `[{ name, pattern, flags, maxLength, action, mask }]`, `maxLength` required;
  * - `windowTokens`: cap of the enforce window in tokens (default 50, × 4 chars);
- * - `mask`: replacement for redactions, `{rule}` is the rule name (default `[REDACTED:{rule}]`).
+ * - `mask`: replacement for redactions, `{rule}` is the rule name (default `[REDACTED:{rule}]`);
+ * - `classifiers`: `[{ name, kind, ... }]`, services judging token windows (docs/guardrail-classifiers.md).
  * Every error names the rule or field, so a bad config fails at start-up, never mid-stream.
  */
 export function parseGuardrailConfig(

@@ -19,7 +19,7 @@ export interface JsonAnswerGuard {
 }
 
 /** A mutable holder, so that a slot can replace the whole answer when it is a bare string. */
-interface Root {
+export interface Root {
   value: unknown;
 }
 
@@ -28,7 +28,7 @@ interface Root {
  * string in it, each its own channel named by its JSON path. A 200 in an unexpected shape (a provider
  * change, an intermediary's wrapper) is still text a client may show, so nothing in it goes unscanned.
  */
-function slotsOf(format: AnswerFormat, root: Root): AnswerText[] {
+export function answerSlots(format: AnswerFormat, root: Root): AnswerText[] {
   const value = root.value;
   const own = isObject(value) ? format.answerTexts(value) : undefined;
   if (own !== undefined) return own;
@@ -50,7 +50,7 @@ export function guardJsonAnswer(
   json: unknown,
 ): JsonAnswerGuard {
   if (config.mode === "off") return { changed: false, json, verdicts: [], blockedRule: undefined };
-  const slots = slotsOf(format, { value: json });
+  const slots = answerSlots(format, { value: json });
   const core = new GuardrailCore<number>(config);
   const redacted = new Map<number, string>();
   let blockedRule: string | undefined;
@@ -73,7 +73,7 @@ export function guardJsonAnswer(
   if (redacted.size === 0) return { changed: false, json, verdicts, blockedRule: undefined };
   // The slots are found again in a copy (same order), so the caller's parsed value stays as it was.
   const root: Root = { value: structuredClone(json) };
-  const copy = slotsOf(format, root);
+  const copy = answerSlots(format, root);
   for (const [i, text] of redacted) copy[i]?.set(text);
   return { changed: true, json: root.value, verdicts, blockedRule: undefined };
 }

@@ -70,8 +70,9 @@ export class GuardrailStep implements ItemStep {
           code: ERROR_CODE.guardrailBlocked,
           message: `the answer was stopped by guardrail rule "${r.block.rule}"`,
         };
-        state.stoppedBy = { outcome: STREAM_OUTCOME.blocked, error };
-        state.blockedRule = r.block.rule;
+        // A classifier that blocked first keeps its reason: whatever came after it was dropped.
+        state.stoppedBy ??= { outcome: STREAM_OUTCOME.blocked, error };
+        state.blockedRule ??= r.block.rule;
         this.#abortUpstream(`guardrail:${r.block.rule}`);
         out.push(
           ...gatewayItems(this.#format.blockedEvents(r.block.rule), { parts: [], signal: "complete" }),

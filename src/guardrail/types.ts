@@ -1,3 +1,5 @@
+import type { ClassifierSpec } from "./classifiers/types.ts";
+
 /**
  * Types shared by the guardrail's detectors, configuration, incremental scanner and prompt scan.
  * Offsets and lengths are in UTF-16 code units ("chars"), the unit JavaScript strings index by.
@@ -80,6 +82,8 @@ export interface GuardrailConfig {
   /** Active rules in a stable order (built-ins, then deny terms, then custom rules). */
   readonly rules: readonly Rule[];
   readonly window: WindowInfo;
+  /** Classifier services judging windows of the answer and the prompt, in configured order. */
+  readonly classifiers: readonly ClassifierSpec[];
 }
 
 /** One match, for reporting: where it was and what was done, never the matched text. */

@@ -9,17 +9,25 @@ import type { StartSpec } from "../exchange/resumable.ts";
 import { startStoredStream } from "../exchange/stored-stream.ts";
 import { describeError } from "../pipeline/stream-state.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
-import { type EventStore, SqlEventStore, type StreamRecord, utf8Length } from "../resumable/event-store.ts";
+import {
+  type EventStore,
+  type HostIndex,
+  SqlEventStore,
+  type StreamRecord,
+  sqlHostIndex,
+  utf8Length,
+} from "../resumable/event-store.ts";
 import { migrate } from "../resumable/schema.ts";
-import type { StreamSession } from "../resumable/session.ts";
+import { FlushClock, type StreamSession } from "../resumable/session.ts";
+import { isStreamId } from "../resumable/stream-id.ts";
 import { RETRY_HINT_MS, STREAM_OBJECT } from "../resumable/wire.ts";
 import { withId } from "../sse/encode.ts";
 import { FORMATS, isFormatName } from "../upstream/registry.ts";
 
 /**
- * While the upstream is in flight the object sets an alarm this often. An object with no incoming
- * request is evicted after some idle time (tens of seconds); an alarm counts as an event, so the
- * heartbeat keeps the object alive while it reads a stream nobody is listening to.
+ * While any of its streams reads an upstream the object sets an alarm this often. An object with no
+ * incoming request is evicted after some idle time (tens of seconds); an alarm counts as an event, so
+ * the heartbeat keeps the object alive while it reads streams nobody is listening to.
  */
 export const HEARTBEAT_MS = 10_000;
 
@@ -35,34 +43,49 @@ function notFound(): GatewayError {
   );
 }
 
+/** A stream this instance is generating, and who owns it (for its slot's heartbeat). */
+interface Live {
+  readonly session: StreamSession;
+  readonly owner: string;
+}
+
 /**
- * The Durable Object that owns one stream (one object per stream id): it issues the upstream
- * request, reads it to the end even when every client has gone, stores the events in SQLite and
- * fans them out live; later readers replay from their cursor. See docs/storage.md.
+ * A stream host: the Durable Object that owns many streams (one per stream id it was given). For each
+ * it issues the upstream request, reads it to the end even when every client has gone, stores the
+ * events in SQLite and fans them out live; later readers replay from their cursor. One flush clock
+ * writes every stream's batches in one commit, one alarm serves every stream's heartbeat and
+ * retention. See docs/storage.md.
  */
 export class StreamObject extends DurableObject<Env> {
-  readonly #store: EventStore;
-  #session: StreamSession | undefined;
+  readonly #live = new Map<string, Live>();
+  readonly #clock = new FlushClock();
+  readonly #index: HostIndex;
+  /** When this instance last set the alarm for (undefined: no alarm pending as far as it knows). */
+  #alarmAt: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#store = new SqlEventStore(ctx.storage);
-    ctx.blockConcurrencyWhile(async () => migrate(ctx.storage.sql));
+    this.#index = sqlHostIndex(ctx.storage.sql);
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(ctx.storage.sql);
+      this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
+    });
   }
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const owner = request.headers.get(STREAM_OBJECT.ownerHeader) ?? "";
+    const id = request.headers.get(STREAM_OBJECT.streamHeader) ?? "";
     try {
       switch (url.pathname) {
         case STREAM_OBJECT.start:
           return await this.#start((await request.json()) as StartSpec, owner);
         case STREAM_OBJECT.read:
-          return this.#read(Number(url.searchParams.get("after") ?? "0"), owner);
+          return this.#read(id, Number(url.searchParams.get("after") ?? "0"), owner);
         case STREAM_OBJECT.cancel:
-          return this.#cancel(owner);
+          return this.#cancel(id, owner);
         case STREAM_OBJECT.status:
-          return this.#status(owner);
+          return this.#status(id, owner);
         default:
           throw new GatewayError(404, ERROR_CODE.notFound, "unknown stream operation");
       }
@@ -71,26 +94,39 @@ export class StreamObject extends DurableObject<Env> {
     }
   }
 
+  #store(id: string): EventStore {
+    return new SqlEventStore(this.ctx.storage, id);
+  }
+
   async #start(spec: StartSpec, owner: string): Promise<Response> {
+    const id = spec.streamId;
+    if (!isStreamId(id) || this.#live.has(id)) {
+      throw new GatewayError(400, ERROR_CODE.invalidRequest, "invalid stream start");
+    }
+    const store = this.#store(id);
     const started = await startStoredStream(spec, owner, {
       ctx: exchangeContext(this.env),
-      store: this.#store,
-      onFinished: () => this.#finished(),
+      store,
+      clock: this.#clock,
+      onFinished: () => this.#finished(id, store),
     });
-    if (started.session !== undefined) {
-      this.#session = started.session;
-      await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    const { session } = started;
+    // A stream that already ended (onFinished ran) is not live any more.
+    if (session?.live === true) {
+      this.#live.set(id, { session, owner });
+      await this.#alarmBy(Date.now() + HEARTBEAT_MS);
     }
     return started.response;
   }
 
-  /** After a stream's end: retention by alarm, and its open-stream slot freed. */
-  #finished(): void {
+  /** After a stream's end: it leaves memory (readers replay it from storage), retention by alarm, its slot freed. */
+  #finished(id: string, store: EventStore): void {
+    this.#live.delete(id);
     const ttl = configFor(this.env).streamTtlSeconds * 1000;
-    this.ctx.storage.setAlarm(Date.now() + ttl).catch(() => {});
+    this.#alarmBy(Date.now() + ttl).catch(() => {});
     let record: StreamRecord | undefined;
     try {
-      record = this.#store.record();
+      record = store.record();
     } catch {
       // Storage is failing (the session has ended the stream for it); the slot's lease expires by itself.
       return;
@@ -99,24 +135,33 @@ export class StreamObject extends DurableObject<Env> {
     if (record !== undefined) void exchangeContext(this.env).slots.release(record.owner, record.streamId);
   }
 
+  /** Makes sure the alarm fires by `at` (one alarm serves every stream: it only ever moves earlier here). */
+  async #alarmBy(at: number): Promise<void> {
+    if (this.#alarmAt !== undefined && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
   /** The stream's record, marking it `lost` first if this instance restarted while it was live. */
-  #recordFor(owner: string): StreamRecord {
-    let record = this.#store.record();
+  #recordFor(id: string, owner: string): { record: StreamRecord; store: EventStore } {
+    const store = this.#store(id);
+    let record = store.record();
     // The one place that decides who may see a stream: the principal that created it (or a valid resume
     // token for it). A mismatch answers 404, never "forbidden", so there is no existence oracle.
     if (record === undefined || record.owner !== owner) throw notFound();
-    if (record.state === "streaming" && this.#session === undefined) {
-      this.#markLost(record);
-      record = this.#store.record() ?? record;
+    if (record.state === "streaming" && !this.#live.has(id)) {
+      this.#markLost(record, store);
+      record = store.record() ?? record;
     }
-    return record;
+    return { record, store };
   }
 
   /**
    * This instance does not hold the stream although it was live: the object was evicted or restarted
-   * mid-stream. What was stored stays; an explicit `lost` error event follows it.
+   * mid-stream (which ends every stream it held). What was stored stays; an explicit `lost` error
+   * event follows it.
    */
-  #markLost(record: StreamRecord): void {
+  #markLost(record: StreamRecord, store: EventStore): void {
     if (!isFormatName(record.format)) return;
     const lost = {
       code: ERROR_CODE.streamLost,
@@ -125,10 +170,10 @@ export class StreamObject extends DurableObject<Env> {
     const events = FORMATS[record.format]
       .errorEvents(lost)
       .map((ev, i) => withId(ev, String(record.eventCount + 1 + i)));
-    this.#store.appendBatch(record.eventCount + 1, events, utf8Length(events));
+    store.appendBatch(record.eventCount + 1, events, utf8Length(events));
     const now = Date.now();
-    this.#store.finish(STREAM_OUTCOME.lost, describeError(lost), now);
-    this.#finished();
+    store.finish(STREAM_OUTCOME.lost, describeError(lost), now);
+    this.#finished(record.streamId, store);
     // The instance that measured this stream is gone: its one data point is written now, from what was stored.
     const metrics = new StreamMetrics();
     metrics.requestReceived(record.createdAt);
@@ -148,9 +193,10 @@ export class StreamObject extends DurableObject<Env> {
     );
   }
 
-  #read(after: number, owner: string): Response {
-    const record = this.#recordFor(owner);
-    const count = this.#session?.count ?? record.eventCount;
+  #read(id: string, after: number, owner: string): Response {
+    const { record, store } = this.#recordFor(id, owner);
+    const session = this.#live.get(id)?.session;
+    const count = session?.count ?? record.eventCount;
     if (!Number.isSafeInteger(after) || after < 0)
       throw new GatewayError(400, ERROR_CODE.invalidCursor, "invalid cursor");
     if (after > count) {
@@ -162,12 +208,12 @@ export class StreamObject extends DurableObject<Env> {
     }
     const prefix = `retry: ${RETRY_HINT_MS}\n\n`;
     const headers = { ...SSE_RESPONSE_HEADERS, [HEADER.streamId]: record.streamId };
-    if (this.#session !== undefined) {
-      this.#session.onResume();
-      return new Response(this.#session.reader(after, prefix), { headers });
+    if (session !== undefined) {
+      session.onResume();
+      return new Response(session.reader(after, prefix), { headers });
     }
     const encoder = new TextEncoder();
-    const events = this.#store.readAfter(after);
+    const events = store.readAfter(after);
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(encoder.encode(prefix));
@@ -178,24 +224,25 @@ export class StreamObject extends DurableObject<Env> {
     return new Response(body, { headers });
   }
 
-  #cancel(owner: string): Response {
-    const record = this.#recordFor(owner);
-    if (this.#session?.live) {
-      this.#session.end(STREAM_OUTCOME.cancelled, {
+  #cancel(id: string, owner: string): Response {
+    const { record, store } = this.#recordFor(id, owner);
+    const session = this.#live.get(id)?.session;
+    if (session?.live) {
+      session.end(STREAM_OUTCOME.cancelled, {
         code: ERROR_CODE.streamCancelled,
         message: "the stream was cancelled at the client's request",
       });
     }
-    return json({ id: record.streamId, state: this.#store.record()?.state ?? record.state });
+    return json({ id: record.streamId, state: store.record()?.state ?? record.state });
   }
 
-  #status(owner: string): Response {
-    const r = this.#recordFor(owner);
-    const live = this.#session?.live === true;
+  #status(id: string, owner: string): Response {
+    const { record: r } = this.#recordFor(id, owner);
+    const session = this.#live.get(id)?.session;
     return json({
       id: r.streamId,
       state: r.state,
-      events: live ? (this.#session?.count ?? r.eventCount) : r.eventCount,
+      events: session?.live ? session.count : r.eventCount,
       model: r.model,
       provider: r.provider,
       route: r.route,
@@ -207,24 +254,29 @@ export class StreamObject extends DurableObject<Env> {
     });
   }
 
-  /** Heartbeat while live; `lost` detection after a restart; deletion once the retention period is over. */
+  /**
+   * One alarm for every stream the object holds: heartbeats for the live ones (their slots renewed),
+   * `lost` for any stored as live that this instance does not hold (it restarted), deletion of those
+   * whose retention period is over; then it is set for whichever of those comes next.
+   */
   override async alarm(): Promise<void> {
-    const record = this.#store.record();
-    if (record === undefined) return;
+    this.#alarmAt = undefined;
     const now = Date.now();
-    if (record.state === "streaming") {
-      if (this.#session?.live) {
-        await this.ctx.storage.setAlarm(now + HEARTBEAT_MS);
-        await exchangeContext(this.env).slots.renew(record.owner, record.streamId);
-      } else this.#markLost(record);
-      return;
+    for (const id of this.#index.streaming()) {
+      if (this.#live.has(id)) continue;
+      const store = this.#store(id);
+      const record = store.record();
+      if (record !== undefined) this.#markLost(record, store);
     }
-    const expires = (record.finishedAt ?? now) + configFor(this.env).streamTtlSeconds * 1000;
-    if (now >= expires) {
-      this.#session = undefined;
-      await this.#store.deleteAll();
-      // deleteAll drops the tables too: recreate them empty so the id now answers 404, not a SQL error.
-      migrate(this.ctx.storage.sql);
-    } else await this.ctx.storage.setAlarm(expires);
+    const ttl = configFor(this.env).streamTtlSeconds * 1000;
+    for (const id of this.#index.endedBefore(now - ttl)) await this.#store(id).deleteAll();
+    const slots = exchangeContext(this.env).slots;
+    await Promise.all([...this.#live].map(([id, live]) => slots.renew(live.owner, id)));
+    const earliest = this.#index.earliestEnd();
+    const next = Math.min(
+      this.#live.size > 0 ? now + HEARTBEAT_MS : Number.POSITIVE_INFINITY,
+      earliest === undefined ? Number.POSITIVE_INFINITY : earliest + ttl,
+    );
+    if (Number.isFinite(next)) await this.#alarmBy(Math.max(next, now + 1));
   }
 }

@@ -11,6 +11,34 @@ export interface ItemStep {
   end(): readonly StreamItem[];
 }
 
+/**
+ * A step whose items may leave later than the call that took them (a guardrail classifier waiting
+ * for a verdict). It must be the last step: what it releases on its own goes straight to the client.
+ * The source hands it `release` once, waits on `ready()` before reading more of the upstream (so what
+ * it holds stays bounded), and on `settled()` before closing the stream. A stream whose steps are
+ * all synchronous never touches any of this (no promise per event).
+ */
+export interface AsyncItemStep extends ItemStep {
+  /** Where items released later go, in order (after everything `push` and `end` returned). */
+  attach(release: (items: readonly StreamItem[]) => void): void;
+  /** Undefined when the step can take more now; else resolves when it can. */
+  ready(): Promise<void> | undefined;
+  /** Resolves when everything taken was released or dropped (after `end`). */
+  settled(): Promise<void>;
+  /** The stream is over (cancelled, closed): stop pending work. */
+  stop(): void;
+}
+
+function isAsync(step: ItemStep): step is AsyncItemStep {
+  return "settled" in step && "attach" in step;
+}
+
+/** The last step when it is asynchronous, else undefined. */
+export function asyncStep(steps: readonly ItemStep[]): AsyncItemStep | undefined {
+  const last = steps[steps.length - 1];
+  return last !== undefined && isAsync(last) ? last : undefined;
+}
+
 /** Runs one item through every step in order. */
 export function runSteps(steps: readonly ItemStep[], item: StreamItem): readonly StreamItem[] {
   let items: readonly StreamItem[] = [item];

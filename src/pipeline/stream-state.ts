@@ -1,3 +1,4 @@
+import { type ClassifierSummary, NO_CLASSIFIER } from "../analytics/classifier-summary.ts";
 import type { GuardrailVerdict } from "../analytics/data-point.ts";
 import { StreamMetrics } from "../analytics/stream-metrics.ts";
 import { ERROR_CODE, STREAM_OUTCOME, type StreamOutcome } from "../protocol.ts";
@@ -33,8 +34,12 @@ export class StreamState {
   readonly metrics = new StreamMetrics();
   /** The most severe guardrail action taken on this stream, for analytics. */
   guardrail: GuardrailVerdict = "none";
-  /** The rule that blocked the answer, if one did. */
+  /** The rule (or classifier) that blocked the answer, if one did. */
   blockedRule: string | undefined;
+  /** The conversation's last user message, for the guardrail classifiers (the plan's `userText`). */
+  userText: string | undefined;
+  /** The guardrail classifiers' summary (calls, latency, worst verdict), for analytics. */
+  classifiers: ClassifierSummary = NO_CLASSIFIER;
   /** The upstream's request id (`x-request-id` or `request-id`), for finding this stream in its logs. */
   upstreamRequestId: string | undefined;
   #outcome: StreamOutcome | undefined;

@@ -9,7 +9,7 @@ import type { ItemEncoder } from "./encode-stage.ts";
 import type { Inspector } from "./inspector.ts";
 import type { StreamItem } from "./item.ts";
 import { QuietTimer } from "./quiet-timer.ts";
-import { endSteps, type ItemStep, runSteps } from "./steps.ts";
+import { asyncStep, endSteps, type ItemStep, runSteps } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { TranslatedEvent, Translation } from "./translation.ts";
 
@@ -185,6 +185,19 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
     watchdog?.stop();
     keepAlive?.stop();
   };
+  // A last step that releases items later (a guardrail classifier's verdict): they go to the client as
+  // they come, and a block it decides releases the upstream read at once. Absent, nothing here runs.
+  const later = asyncStep(steps);
+  later?.attach((items) => {
+    try {
+      for (const item of items) live?.enqueue(out.item(item));
+    } catch {
+      // The stream is no longer open (cancelled): nothing to deliver.
+      return;
+    }
+    if (items.length > 0) keepAlive?.touch();
+    if (state.answerEnded) reader.cancel("the answer ended").catch(() => {});
+  });
   /** Runs inspected items through the steps and enqueues what comes out, returning how many did. */
   const send = (inspected: readonly StreamItem[], controller: ReadableStreamDefaultController<T>): number => {
     let n = 0;
@@ -342,6 +355,12 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
         // A pull that enqueues nothing is not called again (no read-ahead), so read until a whole event is out.
         let ending: readonly TranslatedEvent[] | undefined;
         while (!state.answerEnded) {
+          // The asynchronous step holds as much as it may: read on once a verdict frees room.
+          const room = later?.ready();
+          if (room !== undefined) {
+            await room;
+            if (state.answerEnded) break;
+          }
           let chunk: ReadableStreamReadResult<Uint8Array>;
           reading = true;
           watchdog?.touch();
@@ -396,12 +415,18 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
           reader.cancel("the answer ended").catch(() => {});
         }
         for (const item of endItems(parts, translation, ending)) controller.enqueue(out.item(item));
+        if (later !== undefined) {
+          // The last verdicts: what they release (or the block) is enqueued as they arrive.
+          await later.settled();
+          later.stop();
+        }
         for (const chunk of out.end()) controller.enqueue(chunk);
         stopTimers();
         controller.close();
       },
       async cancel(reason) {
         cancelled = true;
+        later?.stop();
         stopTimers();
         parts.onCancel(reason);
         await reader.cancel(reason).catch(() => {});

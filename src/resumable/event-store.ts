@@ -81,7 +81,7 @@ export interface StreamRecord {
   readonly hedged: boolean;
 }
 
-/** The storage port of a stream: its record and its events, written in batches. */
+/** The storage port of one stream: its record and its events, written in batches. */
 export interface EventStore {
   create(record: StreamRecord): void;
   record(): StreamRecord | undefined;
@@ -93,8 +93,9 @@ export interface EventStore {
   /** Every stored event with a sequence number above `after`, in order. */
   readAfter(after: number): string[];
   finish(state: StreamOutcome, detail: string | null, at: number): void;
-  /** How many `event_batch` rows exist, parts included (for tests and the benchmark: rows per 1,000 events). */
+  /** How many `event_batch` rows this stream has, parts included (for tests and the benchmark: rows per 1,000 events). */
   rowCount(): number;
+  /** Deletes this stream: its record and every event (retention). */
   deleteAll(): Promise<void>;
 }
 
@@ -127,22 +128,27 @@ function pushAfter(out: string[], after: number, firstSeq: number, json: string)
 }
 
 /**
- * EventStore over a Durable Object's SQLite storage (layout in docs/storage.md): one row per batch,
- * its JSON cut into `part` rows of at most ROW_TEXT_BYTES when it is bigger.
+ * EventStore over a Durable Object's SQLite storage for stream `streamId` (layout in docs/storage.md):
+ * one row per batch, its JSON cut into `part` rows of at most ROW_TEXT_BYTES when it is bigger. The
+ * object's other streams share the tables, every row keyed by its stream id.
  */
 export class SqlEventStore implements EventStore {
   readonly #sql: SqlStorage;
   readonly #storage: DurableObjectStorage;
+  readonly #id: string;
 
-  constructor(storage: DurableObjectStorage) {
+  constructor(storage: DurableObjectStorage, streamId: string) {
     this.#storage = storage;
     this.#sql = storage.sql;
+    this.#id = streamId;
   }
 
   create(r: StreamRecord): void {
+    // The record names the stream this store was opened for: one place decides which rows are whose.
+    if (r.streamId !== this.#id) throw new Error("a stream record must be created in its own store");
     this.#sql.exec(
-      `INSERT INTO stream (id, stream_id, state, detail, model, provider, route, format, owner, created_at, finished_at, event_count, byte_count, attempts, hedged)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO stream (stream_id, state, detail, model, provider, route, format, owner, created_at, finished_at, event_count, byte_count, attempts, hedged)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.streamId,
       r.state,
       r.detail,
@@ -161,24 +167,8 @@ export class SqlEventStore implements EventStore {
   }
 
   record(): StreamRecord | undefined {
-    const row = this.#sql.exec<StreamRow>("SELECT * FROM stream WHERE id = 1").toArray()[0];
-    if (row === undefined) return undefined;
-    return {
-      streamId: row.stream_id,
-      state: row.state as StreamRecord["state"],
-      detail: row.detail,
-      model: row.model,
-      provider: row.provider,
-      route: row.route,
-      format: row.format as FormatName,
-      owner: row.owner,
-      createdAt: row.created_at,
-      finishedAt: row.finished_at,
-      eventCount: row.event_count,
-      byteCount: row.byte_count,
-      attempts: JSON.parse(row.attempts) as StoredAttempt[],
-      hedged: row.hedged === 1,
-    };
+    const row = this.#sql.exec<StreamRow>("SELECT * FROM stream WHERE stream_id = ?", this.#id).toArray()[0];
+    return row === undefined ? undefined : recordOf(row);
   }
 
   appendBatch(firstSeq: number, events: readonly string[], bytes: number): void {
@@ -189,7 +179,8 @@ export class SqlEventStore implements EventStore {
     this.#storage.transactionSync(() => {
       for (const [part, text] of parts.entries()) {
         this.#sql.exec(
-          "INSERT INTO event_batch (first_seq, part, last_seq, events) VALUES (?, ?, ?, ?)",
+          "INSERT INTO event_batch (stream_id, first_seq, part, last_seq, events) VALUES (?, ?, ?, ?, ?)",
+          this.#id,
           firstSeq,
           part,
           lastSeq,
@@ -197,16 +188,18 @@ export class SqlEventStore implements EventStore {
         );
       }
       this.#sql.exec(
-        "UPDATE stream SET event_count = ?, byte_count = byte_count + ? WHERE id = 1",
+        "UPDATE stream SET event_count = ?, byte_count = byte_count + ? WHERE stream_id = ?",
         lastSeq,
         bytes,
+        this.#id,
       );
     });
   }
 
   readAfter(after: number): string[] {
     const rows = this.#sql.exec<BatchRow>(
-      "SELECT first_seq, events FROM event_batch WHERE last_seq > ? ORDER BY first_seq, part",
+      "SELECT first_seq, events FROM event_batch WHERE stream_id = ? AND last_seq > ? ORDER BY first_seq, part",
+      this.#id,
       after,
     );
     const out: string[] = [];
@@ -227,18 +220,71 @@ export class SqlEventStore implements EventStore {
 
   finish(state: StreamOutcome, detail: string | null, at: number): void {
     this.#sql.exec(
-      "UPDATE stream SET state = ?, detail = ?, finished_at = ? WHERE id = 1",
+      "UPDATE stream SET state = ?, detail = ?, finished_at = ? WHERE stream_id = ?",
       state,
       detail,
       at,
+      this.#id,
     );
   }
 
   rowCount(): number {
-    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_batch").one().n;
+    return this.#sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_batch WHERE stream_id = ?", this.#id)
+      .one().n;
   }
 
   async deleteAll(): Promise<void> {
-    await this.#storage.deleteAll();
+    this.#storage.transactionSync(() => {
+      this.#sql.exec("DELETE FROM event_batch WHERE stream_id = ?", this.#id);
+      this.#sql.exec("DELETE FROM stream WHERE stream_id = ?", this.#id);
+    });
   }
+}
+
+function recordOf(row: StreamRow): StreamRecord {
+  return {
+    streamId: row.stream_id,
+    state: row.state as StreamRecord["state"],
+    detail: row.detail,
+    model: row.model,
+    provider: row.provider,
+    route: row.route,
+    format: row.format as FormatName,
+    owner: row.owner,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+    eventCount: row.event_count,
+    byteCount: row.byte_count,
+    attempts: JSON.parse(row.attempts) as StoredAttempt[],
+    hedged: row.hedged === 1,
+  };
+}
+
+/** What the host's alarm needs to know about all the streams it holds. */
+export interface HostIndex {
+  /** Ids of the streams stored as still `streaming`. */
+  streaming(): string[];
+  /** Ids of the ended streams that ended at or before `before`. */
+  endedBefore(before: number): string[];
+  /** When the earliest ended stream ended, or undefined when none has. */
+  earliestEnd(): number | undefined;
+}
+
+/** HostIndex over the object's SQLite tables. */
+export function sqlHostIndex(sql: SqlStorage): HostIndex {
+  const ids = (query: string, ...args: SqlStorageValue[]) =>
+    sql
+      .exec<{ stream_id: string }>(query, ...args)
+      .toArray()
+      .map((r) => r.stream_id);
+  return {
+    streaming: () => ids("SELECT stream_id FROM stream WHERE state = 'streaming'"),
+    endedBefore: (before) =>
+      ids("SELECT stream_id FROM stream WHERE state != 'streaming' AND finished_at <= ?", before),
+    earliestEnd: () =>
+      sql
+        .exec<{ at: number | null }>("SELECT MIN(finished_at) AS at FROM stream WHERE state != 'streaming'")
+        .one().at ?? undefined,
+  };
 }

@@ -21,6 +21,40 @@ export interface StreamLimits {
   readonly maxBytes: number;
 }
 
+/** Something with events waiting to be written. */
+export interface Flushable {
+  flush(): boolean;
+}
+
+/**
+ * Writes waiting batches at most FLUSH_INTERVAL_MS after they were asked for. One clock serves every
+ * stream of an object: their batches are written together in one synchronous turn, which Durable
+ * Object SQLite commits as one (one commit and one output-gate wait per tick, not one per stream).
+ */
+export class FlushClock {
+  readonly #due = new Set<Flushable>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  request(f: Flushable): void {
+    this.#due.add(f);
+    this.#timer ??= setTimeout(() => this.#tick(), FLUSH_INTERVAL_MS);
+  }
+
+  /** `f` wrote its batch by itself (it filled up, or its stream ended): no timer stays for nothing. */
+  withdraw(f: Flushable): void {
+    if (!this.#due.delete(f) || this.#due.size > 0 || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    const due = [...this.#due];
+    this.#due.clear();
+    for (const f of due) f.flush();
+  }
+}
+
 interface Reader {
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
 }
@@ -47,6 +81,7 @@ export class StreamSession {
   readonly #limits: StreamLimits;
   readonly #now: () => number;
   readonly #onFinish: (outcome: StreamOutcome) => void;
+  readonly #clock: FlushClock;
   /** Every event of this stream so far (this instance saw it from the start). */
   readonly #log: string[] = [];
   readonly #readers = new Set<Reader>();
@@ -57,7 +92,6 @@ export class StreamSession {
   /** A write failed: the stored log ends with its error event and nothing more is stored. */
   #storeFailed = false;
   #bytes = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #outcome: StreamOutcome | undefined;
   /** Called to stop the upstream when the session ends early (cancel, limits). */
   abortUpstream: (reason: string) => void = () => {};
@@ -75,7 +109,9 @@ export class StreamSession {
     limits: StreamLimits,
     now: () => number,
     onFinish: (outcome: StreamOutcome) => void,
+    clock: FlushClock = new FlushClock(),
   ) {
+    this.#clock = clock;
     this.#store = store;
     this.#format = format;
     this.#limits = limits;
@@ -149,7 +185,7 @@ export class StreamSession {
     this.#pending.push(text);
     this.#pendingBytes += bytes.byteLength;
     if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    else this.#clock.request(this);
   }
 
   /**
@@ -157,8 +193,7 @@ export class StreamSession {
    * a failed write ends the stream with an in-band error instead. False once any write has failed.
    */
   flush(): boolean {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#clock.withdraw(this);
     if (this.#pending.length === 0 || this.#storeFailed) return !this.#storeFailed;
     const events = this.#pending;
     const bytes = this.#pendingBytes;

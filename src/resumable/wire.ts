@@ -7,6 +7,8 @@ export const STREAM_OBJECT = {
   status: "/status",
   /** Who created the stream (a principal id, never a credential); checked on every later call. */
   ownerHeader: "x-gateway-owner",
+  /** Which of the object's streams a read, cancel or status call is about. */
+  streamHeader: "x-gateway-stream",
 } as const;
 
 /** EventSource waits this long before reconnecting after the server closes a resume response. */

@@ -7,6 +7,7 @@ import { GatewayError } from "../errors.ts";
 import { continuable, replayable } from "../exchange/continuable.ts";
 import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
+import { classifyPrompt, userTextFor } from "../guardrail/classifiers/prompt.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
 import { readJsonBody } from "../http/body.ts";
 import { ERROR_CODE } from "../protocol.ts";
@@ -59,6 +60,8 @@ export async function runChat(call: ChatCall): Promise<Response> {
   const { request, env, principal } = call;
   const config = configFor(env);
   guardPrompt(call.json, config.guardrail);
+  await classifyPrompt(config.classifiers, config.guardrail.mode, call.json);
+  const userText = userTextFor(config.classifiers, config.guardrail.mode, call.json);
   const req = parseChatRequest(call.json);
   // The chain: the request's `models`, else its `model`; an alias expands to its own chain.
   const chain = resolveChain(req.models ?? [req.model], config.providers, config.aliases);
@@ -94,6 +97,7 @@ export async function runChat(call: ChatCall): Promise<Response> {
     attempts: [first, ...rest],
     continuable: continuable(call.json, request.headers),
     replayable: replayable(call.json),
+    ...(userText === undefined ? {} : { userText }),
     ...planContext(request, call.receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));

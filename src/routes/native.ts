@@ -6,6 +6,7 @@ import type { Env } from "../env.ts";
 import { continuable, replayable } from "../exchange/continuable.ts";
 import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
+import { classifyPrompt, userTextFor } from "../guardrail/classifiers/prompt.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
 import { optionalBoolean, readJsonBody, requiredString } from "../http/body.ts";
 import { nativeTargets } from "../upstream/native-fallbacks.ts";
@@ -35,6 +36,8 @@ export async function handleNative(
   const stream = endpoint.stream ?? optionalBoolean(body.json, "stream") === true;
   // The same rules as the output apply to the prompt, before any upstream call.
   const guarded = guardPrompt(body.json, config.guardrail);
+  await classifyPrompt(config.classifiers, config.guardrail.mode, body.json);
+  const userText = userTextFor(config.classifiers, config.guardrail.mode, body.json);
   const first: Attempt = {
     target: `${provider.name}/${model}`,
     provider: provider.name,
@@ -65,6 +68,7 @@ export async function handleNative(
     attempts: [first, ...fallbacks],
     continuable: continuable(body.json, request.headers),
     replayable: replayable(body.json),
+    ...(userText === undefined ? {} : { userText }),
     ...planContext(request, receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));

@@ -4,6 +4,7 @@ import { GatewayError } from "../errors.ts";
 import { detachOnDisconnect } from "../exchange/resumable.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
 import { isStreamId } from "../resumable/stream-id.ts";
+import { callStream } from "../resumable/stream-stub.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
 
 /** Event numbers are small non-negative integers; anything else is a malformed cursor. */
@@ -32,9 +33,9 @@ function cursorOf(request: Request): number {
   return Number(raw.trim());
 }
 
-function objectFor(env: Env, id: string): DurableObjectStub {
+function streamsOf(env: Env, id: string): DurableObjectNamespace {
   if (env.STREAMS === undefined || !isStreamId(id)) throw streamNotFound();
-  return env.STREAMS.get(env.STREAMS.idFromName(id));
+  return env.STREAMS;
 }
 
 /** Who is asking: a valid `?token=` resume token, else the request's own credentials. */
@@ -45,19 +46,14 @@ function ownerOf(request: Request, env: Env, id: string): Promise<string> {
 
 async function call(request: Request, env: Env, id: string, op: string, method = "GET"): Promise<Response> {
   const owner = await ownerOf(request, env, id);
-  return objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${op}`, {
-    method,
-    headers: { [STREAM_OBJECT.ownerHeader]: owner },
-  });
+  return callStream(streamsOf(env, id), id, owner, op, { method });
 }
 
 /** `GET /v1/streams/{id}`: replays every event after the cursor, then follows live until the end. */
 export async function handleResume(request: Request, env: Env, id: string): Promise<Response> {
   const after = cursorOf(request);
   const owner = await ownerOf(request, env, id);
-  const res = await objectFor(env, id).fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.read}?after=${after}`, {
-    headers: { [STREAM_OBJECT.ownerHeader]: owner },
-  });
+  const res = await callStream(streamsOf(env, id), id, owner, `${STREAM_OBJECT.read}?after=${after}`);
   return detachOnDisconnect(res, request);
 }
 

@@ -7,6 +7,7 @@ import { GatewayError } from "../errors.ts";
 import { detachOnDisconnect } from "../exchange/resumable.ts";
 import { readJsonBody } from "../http/body.ts";
 import { ERROR_CODE, EVENT_STREAM_TYPE, HEADER, UI_MESSAGE_STREAM_VERSION } from "../protocol.ts";
+import { callStream } from "../resumable/stream-stub.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
 import { isChatId, parseUiChatRequest } from "../ui-stream/request.ts";
 import { UiMessageStage } from "../ui-stream/stage.ts";
@@ -78,12 +79,10 @@ export async function handleUiChatStream(request: Request, env: Env, chatId: str
   if (links === undefined || streams === undefined) return noActiveStream();
   const streamId = await links.current(chatId, principal.id);
   if (streamId === undefined) return noActiveStream();
-  const stream = streams.get(streams.idFromName(streamId));
-  const headers = { [STREAM_OBJECT.ownerHeader]: principal.id };
-  const status = await stream.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.status}`, { headers });
+  const status = await callStream(streams, streamId, principal.id, STREAM_OBJECT.status);
   // Gone (expired) or finished: nothing is being generated for this chat now.
   if (!status.ok || !isStreaming(await status.json())) return noActiveStream();
-  const read = await stream.fetch(`${STREAM_OBJECT.origin}${STREAM_OBJECT.read}?after=0`, { headers });
+  const read = await callStream(streams, streamId, principal.id, `${STREAM_OBJECT.read}?after=0`);
   if (!isEventStream(read)) return noActiveStream();
   return uiStream(detachOnDisconnect(read, request));
 }

@@ -5,6 +5,9 @@ import { isObject, type JsonObject } from "./json.ts";
 /** The streaming wire formats the gateway understands. */
 export type FormatName = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "workers-ai";
 
+/** What stopped a stream: a guardrail rule or a guardrail classifier (named where the format has room). */
+export type BlockedBy = "rule" | "classifier";
+
 /** A piece of streamed text inside one event, addressed so that a stage can rewrite it. */
 export interface TextPart {
   /**
@@ -182,8 +185,11 @@ export interface WireFormat {
    * continued (the explicit error stays).
    */
   readonly continuation?: { readonly channel: string; seam(spec: SeamSpec): Seam };
-  /** The events that end a stream stopped by the guardrail, in this format's own terms (content filter). */
-  blockedEvents(rule: string): SseEvent[];
+  /**
+   * The events that end a stream stopped by the guardrail, in this format's own terms (content filter),
+   * naming the rule (or, `by: "classifier"`, the classifier) that stopped it.
+   */
+  blockedEvents(name: string, by?: BlockedBy): SseEvent[];
   /**
    * Every text slot of a non-streaming JSON answer in this format (what a client shows or runs: content,
    * reasoning, tool-call arguments...), in document order, each setter writing into `answer`; undefined
@@ -195,5 +201,5 @@ export interface WireFormat {
    * providers do): `answer`'s identity and usage kept, no text at all, the rule named where the format
    * has room for it.
    */
-  blockedAnswer(answer: JsonObject, rule: string): JsonObject;
+  blockedAnswer(answer: JsonObject, name: string, by?: BlockedBy): JsonObject;
 }

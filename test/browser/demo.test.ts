@@ -140,7 +140,7 @@ describe("cross-origin pages", () => {
     const result = await callFromOtherOrigin(gateway.url.href);
     expect(result.ok).toBe(true);
     expect(result.text).toContain('"content":" there"');
-    expect(result.streamId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(result.streamId).toMatch(/^[a-z0-9]{1,8}-\d{1,4}\.[A-Za-z0-9_-]{22}$/); // `<host>.<128 random bits>`
   });
 
   it("is refused by a gateway that does not allow its origin", async () => {

@@ -72,7 +72,7 @@ describe("the demo page shows the stream's own facts", () => {
     const header = (await posted).headers()["x-stream-id"];
     expect(await answerEnded(page)).toBe("done");
     const id = await page.textContent("#stream-id");
-    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(id).toMatch(/^[a-z0-9]{1,8}-\d{1,4}\.[A-Za-z0-9_-]{22}$/); // `<host>.<128 random bits>`
     expect(id).toBe(header);
     await page.click("#copy-stream-id");
     await page.waitForSelector("#copy-stream-id[data-copied='true']");

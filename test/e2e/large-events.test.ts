@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { objectNameOf } from "../../src/resumable/stream-id.ts";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, startSse } from "../support/mock-upstream.ts";
 
@@ -98,11 +99,11 @@ describe("an event bigger than a storage row", () => {
       expect(at).toBe(3);
       expect(await settledState(id)).toBe("complete");
 
-      // Resuming before, at and after the big event, first from the object's memory, then (evicted)
-      // from its SQLite rows only.
-      for (const phase of ["memory", "storage"]) {
-        if (phase === "storage")
-          await gateway.miniflare.unsafeEvictDurableObject("", "StreamObject", { name: id });
+      // Resuming before, at and after the big event, first from the running host (a finished stream is
+      // served from its SQLite rows), then from a fresh instance of it after an eviction.
+      for (const phase of ["running", "evicted"]) {
+        if (phase === "evicted")
+          await gateway.miniflare.unsafeEvictDurableObject("", "StreamObject", { name: objectNameOf(id) });
         for (const after of [0, at - 1, at, at + 1]) {
           const rest = await resume(id, after);
           expect({ phase, after, same: rest === all.slice(after).join("") }).toEqual({

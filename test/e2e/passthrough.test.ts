@@ -114,7 +114,7 @@ describe("resumable streams add only an id line to each event", () => {
       });
       const { path, body } = routeFor(name);
       const res = await post(path, body, undefined, true);
-      expect(res.headers.get("x-stream-id")).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(res.headers.get("x-stream-id")).toMatch(/^[a-z0-9]{1,8}-\d{1,4}\.[A-Za-z0-9_-]{22}$/); // `<host>.<128 random bits>`
       const { text, ids } = stripIds(withoutTimings(await res.text()));
       expect(text).toBe(expectedFor(bytes));
       expect(ids).toEqual(ids.map((_id, i) => i + 1));

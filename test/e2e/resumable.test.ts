@@ -114,3 +114,38 @@ describe("resumable streams over real connections", () => {
     expect(Number(lastEventIds[1])).toBeGreaterThanOrEqual(1);
   });
 });
+
+// Issue 17: STREAM_HOSTS=0 is the design before stream hosts, kept as a setting: an object per stream.
+describe("STREAM_HOSTS=0: every stream in an object of its own", () => {
+  let own: LocalGateway;
+  beforeAll(async () => {
+    own = await startGateway({
+      OPENAI_BASE_URL: `${mock.baseUrl}/v1`,
+      OPENAI_API_KEY: "sk-e2e",
+      STREAM_HOSTS: "0",
+    });
+  });
+  afterAll(async () => {
+    await own.dispose();
+  });
+
+  it("mints ids without a host, and a client cut mid-stream resumes to the same bytes", async () => {
+    generating(20, 5);
+    const abort = new AbortController();
+    const res = await fetch(new URL("/openai/v1/chat/completions", own.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt", stream: true, messages: [{ role: "user", content: "x" }] }),
+      signal: abort.signal,
+    });
+    const id = res.headers.get("x-stream-id") ?? "";
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await res.body?.getReader().read();
+    abort.abort();
+    await mock.requests.at(-1)?.closed;
+    const replay = await (await fetch(new URL(`/v1/streams/${id}`, own.url))).text();
+    const text = [...replay.matchAll(/"content":"([^"]*)"/g)].map((m) => m[1]).join("");
+    expect(text).toBe(Array.from({ length: 20 }, (_, i) => `t${i} `).join(""));
+    expect(withoutTimings(replay).endsWith("data: [DONE]\nid: 21\n\n")).toBe(true);
+  });
+});

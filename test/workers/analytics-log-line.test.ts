@@ -61,7 +61,7 @@ describe("the stream_metrics log line", () => {
   it("is one JSON line naming a resumable stream by its id and the upstream's request id", async () => {
     const res = await post("/openai/v1/chat/completions", { model: "sse-basic", stream: true, messages });
     const id = res.headers.get("x-stream-id") ?? "";
-    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(id).toMatch(/^[a-z0-9]{1,8}-\d{1,4}\.[A-Za-z0-9_-]{22}$/); // `<host>.<128 random bits>`
     await res.text();
     const line = await lineFor("openai/sse-basic", id);
     expect(line).toMatchObject({ streamId: id, upstreamRequestId: "req_123", route: "native/openai-chat" });

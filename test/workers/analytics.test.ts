@@ -1,6 +1,7 @@
 import { abortAllDurableObjects, env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BLOB, DOUBLE } from "../../src/analytics/data-point.ts";
+import { streamStub } from "../../src/resumable/stream-stub.ts";
 import { until } from "./support/until.ts";
 
 const GATEWAY = "https://gateway.test";
@@ -67,9 +68,10 @@ async function exactlyOne(model: string): Promise<MetricsLine> {
   return line;
 }
 
+/** The object that holds stream `id` (its stream host). */
 function stub(id: string): DurableObjectStub {
   if (env.STREAMS === undefined) throw new Error("STREAMS is not bound");
-  return env.STREAMS.get(env.STREAMS.idFromName(id));
+  return streamStub(env.STREAMS, id);
 }
 
 /** The stream's state as its status reports it. */
@@ -100,8 +102,9 @@ describe("one data point per stream, whichever way it ends", () => {
       runInDurableObject(
         stub(id),
         (_o, state) =>
-          (state.storage.sql.exec<{ n: number }>("SELECT event_count AS n FROM stream").toArray()[0]?.n ??
-            0) >= 2,
+          (state.storage.sql
+            .exec<{ n: number }>("SELECT event_count AS n FROM stream WHERE stream_id = ?", id)
+            .toArray()[0]?.n ?? 0) >= 2,
       ),
     );
     await abortAllDurableObjects();

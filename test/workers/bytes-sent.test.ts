@@ -1,5 +1,6 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { streamStub } from "../../src/resumable/stream-stub.ts";
 import { until } from "./support/until.ts";
 
 // One unit for bytes: `bytesSent` (the data point), `StreamSession.bytes` and the stored `byte_count`
@@ -89,9 +90,11 @@ describe("bytes are UTF-8 bytes everywhere", () => {
     // byte_count: every stored event, the timings comment too (replays end with it).
     if (env.STREAMS === undefined) throw new Error("STREAMS is not bound");
     const stored = await runInDurableObject(
-      env.STREAMS.get(env.STREAMS.idFromName(id)),
+      streamStub(env.STREAMS, id),
       (_o, state) =>
-        state.storage.sql.exec<{ b: number }>("SELECT byte_count AS b FROM stream").toArray()[0]?.b,
+        state.storage.sql
+          .exec<{ b: number }>("SELECT byte_count AS b FROM stream WHERE stream_id = ?", id)
+          .toArray()[0]?.b,
     );
     expect(stored).toBe(utf8(events.join("")));
   });

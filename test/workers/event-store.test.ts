@@ -14,12 +14,9 @@ function freshObject(): DurableObjectStub {
 const withSqlStore: WithStore = (body) =>
   runInDurableObject(freshObject(), (_instance, state) =>
     body({
-      store: new SqlEventStore(state.storage),
-      // As the stream object's alarm does: deleteAll drops the tables, so the schema is made again.
-      reopen: () => {
-        migrate(state.storage.sql);
-        return new SqlEventStore(state.storage);
-      },
+      store: new SqlEventStore(state.storage, NEW_RECORD.streamId),
+      // The object's other streams share the tables: deleting one stream leaves them in place.
+      reopen: () => new SqlEventStore(state.storage, NEW_RECORD.streamId),
     }),
   );
 
@@ -28,7 +25,7 @@ eventStoreContract("SqlEventStore", withSqlStore);
 /** Runs `fn` against a SqlEventStore over a fresh object's SQLite, with a stream record created. */
 function withStore<R>(fn: (store: SqlEventStore, sql: SqlStorage) => R): Promise<R> {
   return runInDurableObject(freshObject(), (_instance, state) => {
-    const store = new SqlEventStore(state.storage);
+    const store = new SqlEventStore(state.storage, NEW_RECORD.streamId);
     store.create(NEW_RECORD);
     return fn(store, state.storage.sql);
   });
@@ -79,7 +76,10 @@ describe("SqlEventStore rows", () => {
     const got = await withStore((store, sql) => {
       store.appendBatch(1, ["a"], 1);
       // A row already in the way of the batch's second part makes that INSERT fail after the first one.
-      sql.exec("INSERT INTO event_batch (first_seq, part, last_seq, events) VALUES (2, 1, 99, '[]')");
+      sql.exec(
+        "INSERT INTO event_batch (stream_id, first_seq, part, last_seq, events) VALUES (?, 2, 1, 99, '[]')",
+        NEW_RECORD.streamId,
+      );
       let threw = false;
       try {
         store.appendBatch(2, [big], big.length);
@@ -126,7 +126,7 @@ function toVersion1(sql: SqlStorage): void {
     CREATE TABLE event_batch (first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, events TEXT NOT NULL);`);
 }
 
-describe("schema migrations 2 (batches spanning rows) and 3 (attempts)", () => {
+describe("schema migrations 2 (batches spanning rows), 3 (attempts) and 4 (many streams per object)", () => {
   it("gives a new object the same layout as an object migrated from version 1", async () => {
     const fresh = await runInDurableObject(freshObject(), (_instance, state) => layout(state.storage.sql));
     const migrated = await runInDurableObject(freshObject(), (_instance, state) => {
@@ -135,7 +135,8 @@ describe("schema migrations 2 (batches spanning rows) and 3 (attempts)", () => {
       return layout(state.storage.sql);
     });
     expect(fresh).toEqual(migrated);
-    expect(fresh).toContainEqual(expect.objectContaining({ table: "event_batch", name: "part", pk: 2 }));
+    expect(fresh).toContainEqual(expect.objectContaining({ table: "event_batch", name: "part", pk: 3 }));
+    expect(fresh).toContainEqual(expect.objectContaining({ table: "stream", name: "stream_id", pk: 1 }));
   });
 
   it("keeps rows written by the first layout readable, and new batches append after them", async () => {
@@ -150,7 +151,7 @@ describe("schema migrations 2 (batches spanning rows) and 3 (attempts)", () => {
       sql.exec("INSERT INTO event_batch VALUES (1, 2, ?)", JSON.stringify(old.slice(0, 2)));
       sql.exec("INSERT INTO event_batch VALUES (3, 3, ?)", JSON.stringify(old.slice(2)));
       migrate(sql);
-      const store = new SqlEventStore(state.storage);
+      const store = new SqlEventStore(state.storage, "s");
       const big = "é".repeat(ROW_TEXT_BYTES);
       store.appendBatch(4, [big], big.length);
       return {
@@ -162,11 +163,59 @@ describe("schema migrations 2 (batches spanning rows) and 3 (attempts)", () => {
         big,
       };
     });
-    expect(got.version).toBe(3);
+    expect(got.version).toBe(4);
     // Migration 3: a stream stored before attempts were recorded lists none, and did not hedge.
     expect(got.record).toMatchObject({ streamId: "s", eventCount: 4, attempts: [], hedged: false });
     expect(got.parts.map((r) => r.part)).toEqual([0, 0, 0, 1, 2]);
     expect(got.fromOld.slice(0, 2)).toEqual(old.slice(1));
     expect(got.all).toEqual([...old, got.big]);
+  });
+});
+
+// Issue 17: one object hosts many streams; each store sees only its own stream's rows.
+describe("SqlEventStore streams sharing one object", () => {
+  it("keeps each stream's record, events, counters and rows apart, and deletes one alone", async () => {
+    const got = await runInDurableObject(freshObject(), async (_instance, state) => {
+      const a = new SqlEventStore(state.storage, "dfw-1.aaaaaaaaaaaaaaaaaaaaaa");
+      const b = new SqlEventStore(state.storage, "dfw-1.bbbbbbbbbbbbbbbbbbbbbb");
+      a.create({ ...NEW_RECORD, streamId: "dfw-1.aaaaaaaaaaaaaaaaaaaaaa" });
+      b.create({ ...NEW_RECORD, streamId: "dfw-1.bbbbbbbbbbbbbbbbbbbbbb", owner: "other" });
+      a.appendBatch(1, [sse(1, "a1"), sse(2, "a2")], 10);
+      b.appendBatch(1, [sse(1, "b1")], 5);
+      a.appendBatch(3, [sse(3, "a3")], 5);
+      const before = {
+        a: a.readAfter(0),
+        b: b.readAfter(0),
+        counts: [
+          a.record()?.eventCount,
+          b.record()?.eventCount,
+          a.record()?.byteCount,
+          b.record()?.byteCount,
+        ],
+        rows: [a.rowCount(), b.rowCount()],
+        owners: [a.record()?.owner, b.record()?.owner],
+      };
+      await a.deleteAll();
+      return { before, afterA: a.record(), afterB: b.readAfter(0) };
+    });
+    expect(got.before.a).toEqual([sse(1, "a1"), sse(2, "a2"), sse(3, "a3")]);
+    expect(got.before.b).toEqual([sse(1, "b1")]);
+    expect(got.before.counts).toEqual([3, 1, 15, 5]);
+    expect(got.before.rows).toEqual([2, 1]);
+    expect(got.before.owners).toEqual([NEW_RECORD.owner, "other"]);
+    expect(got.afterA).toBeUndefined();
+    expect(got.afterB).toEqual([sse(1, "b1")]);
+  });
+
+  it("refuses a record created in another stream's store", async () => {
+    const thrown = await runInDurableObject(freshObject(), (_instance, state) => {
+      try {
+        new SqlEventStore(state.storage, "dfw-1.aaaaaaaaaaaaaaaaaaaaaa").create(NEW_RECORD);
+        return undefined;
+      } catch (err) {
+        return String(err);
+      }
+    });
+    expect(thrown).toMatch(/its own store/);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { SqlEventStore } from "../../src/resumable/event-store.ts";
 import { StreamSession } from "../../src/resumable/session.ts";
 import { newStreamId } from "../../src/resumable/stream-id.ts";
+import { streamStub } from "../../src/resumable/stream-stub.ts";
 import { SseDecoder } from "../../src/sse/decoder.ts";
 import { FORMATS } from "../../src/upstream/registry.ts";
 
@@ -13,9 +14,10 @@ const FIVE_MB = 5 * 1024 * 1024;
 const DOCUMENTED_ROW_LIMIT = 2_000_000;
 const encoder = new TextEncoder();
 
+/** The object that holds stream `id` (its stream host). */
 function stub(id: string): DurableObjectStub {
   if (env.STREAMS === undefined) throw new Error("STREAMS is not bound");
-  return env.STREAMS.get(env.STREAMS.idFromName(id));
+  return streamStub(env.STREAMS, id);
 }
 
 function chunk(content: string): string {
@@ -39,7 +41,7 @@ async function resume(id: string, lastEventId: number): Promise<string> {
  */
 async function storeStream(id: string, upstream: string): Promise<{ sent: string; largestRow: number }> {
   return runInDurableObject(stub(id), async (_instance, state) => {
-    const store = new SqlEventStore(state.storage);
+    const store = new SqlEventStore(state.storage, id);
     store.create({
       streamId: id,
       state: "streaming",
@@ -68,7 +70,10 @@ async function storeStream(id: string, upstream: string): Promise<{ sent: string
     for (const ev of [...decoder.push(upstream), ...decoder.end()]) session.append(ev);
     session.end("complete");
     const largestRow = state.storage.sql
-      .exec<{ n: number }>("SELECT MAX(LENGTH(CAST(events AS BLOB))) AS n FROM event_batch")
+      .exec<{ n: number }>(
+        "SELECT MAX(LENGTH(CAST(events AS BLOB))) AS n FROM event_batch WHERE stream_id = ?",
+        id,
+      )
       .one().n;
     return { sent: await sent, largestRow };
   });

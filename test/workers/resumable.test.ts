@@ -7,6 +7,9 @@ import {
   SELF,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { SqlEventStore } from "../../src/resumable/event-store.ts";
+import { objectNameOf } from "../../src/resumable/stream-id.ts";
+import { streamStub } from "../../src/resumable/stream-stub.ts";
 import { withoutTimings } from "../support/timings.ts";
 import { until } from "./support/until.ts";
 
@@ -34,9 +37,10 @@ function streamId(res: Response): string {
   return id;
 }
 
+/** The object that holds stream `id` (its stream host). */
 function stub(id: string): DurableObjectStub {
   if (env.STREAMS === undefined) throw new Error("STREAMS is not bound");
-  return env.STREAMS.get(env.STREAMS.idFromName(id));
+  return streamStub(env.STREAMS, id);
 }
 
 /** Splits SSE text into complete events (each ends with its blank line). */
@@ -76,7 +80,9 @@ function storedEvents(id: string): Promise<number> {
   return runInDurableObject(
     stub(id),
     (_o, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT event_count AS n FROM stream").toArray()[0]?.n ?? 0,
+      state.storage.sql
+        .exec<{ n: number }>("SELECT event_count AS n FROM stream WHERE stream_id = ?", id)
+        .toArray()[0]?.n ?? 0,
   );
 }
 
@@ -165,6 +171,45 @@ describe("the stream object's lifecycle", () => {
     await expectPrefixThenLost(id, prefix);
   });
 
+  // Issue 17: an object hosts many streams, so a restart ends every stream it held, each with its own prefix.
+  it("after its host restarts, gives every stream it held its own stored prefix and then lost", async () => {
+    // STREAM_HOSTS is 2 in this suite: of three streams, two share a host.
+    const streams = [await hangingStream(), await hangingStream(), await hangingStream()];
+    const hosts = streams.map((s) => objectNameOf(s.id));
+    expect(new Set(hosts).size).toBeLessThan(3);
+    await abortAllDurableObjects();
+    for (const { id, prefix } of streams) await expectPrefixThenLost(id, prefix);
+  });
+
+  it("serves a stream id minted before hosts (an object of its own) from that object", async () => {
+    if (env.STREAMS === undefined) throw new Error("STREAMS is not bound");
+    const legacy = "Abcdefghijklmnopqrstuv";
+    expect(objectNameOf(legacy)).toBe(legacy);
+    const event = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "old" } }] })}\nid: 1\n\n`;
+    await runInDurableObject(env.STREAMS.get(env.STREAMS.idFromName(legacy)), (_o, state) => {
+      const store = new SqlEventStore(state.storage, legacy);
+      store.create({
+        streamId: legacy,
+        state: "complete",
+        detail: null,
+        model: "openai/old",
+        provider: "openai",
+        route: "native",
+        format: "openai-chat",
+        owner: "anonymous",
+        createdAt: Date.now(),
+        finishedAt: Date.now(),
+        eventCount: 0,
+        byteCount: 0,
+        attempts: [],
+        hedged: false,
+      });
+      store.appendBatch(1, [event], event.length);
+    });
+    expect((await (await resume(legacy)).text()).replace(RETRY, "")).toBe(event);
+    expect(await status(legacy)).toMatchObject({ id: legacy, state: "complete", events: 1 });
+  });
+
   // Graceful eviction (evictDurableObject) is not a way to cut a live stream: workerd refuses to evict
   // an object while its upstream read is in flight ("it still has active references"), measured here.
   // What cuts a live stream is a restart (deploy, crash), which abortAllDurableObjects simulates above.
@@ -181,7 +226,7 @@ describe("the stream object's lifecycle", () => {
     const id = streamId(res);
     await res.text();
     const count = (sql: SqlStorage, table: string) =>
-      sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+      sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE stream_id = ?`, id).one().n;
     expect(
       await runInDurableObject(stub(id), (_o, state) => count(state.storage.sql, "event_batch")),
     ).toBeGreaterThan(0);
@@ -196,6 +241,31 @@ describe("the stream object's lifecycle", () => {
     }));
     expect(left).toEqual({ rows: 0, streams: 0 });
     expect((await resume(id)).status).toBe(404);
+  });
+
+  it("runs one alarm per host: it deletes every expired stream there and keeps the live one's heartbeat", async () => {
+    // Three streams on two hosts: two finished ones share a host with each other or with the live one.
+    const finished: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await start("burst:3");
+      finished.push(streamId(res));
+      await res.text();
+    }
+    const live = await hangingStream();
+    const ended = Math.max(
+      ...(await Promise.all(finished.map(async (id) => Date.parse(String((await status(id)).finishedAt))))),
+    );
+    await until("the retention period to be over", () => Date.now() >= ended + TTL_MS);
+    const streams = env.STREAMS;
+    if (streams === undefined) throw new Error("STREAMS is not bound");
+    for (const host of new Set([...finished, live.id].map(objectNameOf))) {
+      await runDurableObjectAlarm(streams.get(streams.idFromName(host)));
+    }
+    for (const id of finished) expect((await resume(id)).status).toBe(404);
+    // The live stream on the host is untouched, and the host's alarm is set again for its heartbeat.
+    expect(await status(live.id)).toMatchObject({ state: "streaming" });
+    const alarm = await runInDurableObject(stub(live.id), (_o, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
   });
 
   it("cancels the generation on DELETE: readers get a final cancelled event and the state says cancelled", async () => {
@@ -219,7 +289,10 @@ describe("the stream object's lifecycle", () => {
     expect(events(whole)).toHaveLength(1002); // 1,000 tokens, [DONE], timings
     const rows = await runInDurableObject(
       stub(id),
-      (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_batch").one().n,
+      (_o, state) =>
+        state.storage.sql
+          .exec<{ n: number }>("SELECT COUNT(*) AS n FROM event_batch WHERE stream_id = ?", id)
+          .one().n,
     );
     // One row per 50 ms flush window or per 128 KiB, never one per event.
     expect(rows).toBeGreaterThanOrEqual(1);

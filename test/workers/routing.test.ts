@@ -121,7 +121,7 @@ describe("streaming responses", () => {
     expect(deltas).toBe("You said: ping pong");
     expect(text).toContain('"completion_tokens":4');
     expect(withoutTimings(text).endsWith("data: [DONE]\nid: 8\n\n")).toBe(true);
-    expect(res.headers.get("x-stream-id")).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(res.headers.get("x-stream-id")).toMatch(/^[a-z0-9]{1,8}-\d{1,4}\.[A-Za-z0-9_-]{22}$/); // `<host>.<128 random bits>`
   });
 });
 

@@ -1,4 +1,4 @@
-import { type AnswerText, pickFields, stringSlots } from "../format.ts";
+import { type AnswerText, type BlockedBy, pickFields, stringSlots } from "../format.ts";
 import { arr, isObject, type JsonObject, str } from "../json.ts";
 
 /**
@@ -68,7 +68,7 @@ export function anthropicAnswerTexts(answer: JsonObject): AnswerText[] | undefin
  * A message Anthropic's own safety filter stopped: no content, `stop_reason: "refusal"` with
  * `stop_details` explaining it (as a blocked stream's `message_delta` does), naming the rule.
  */
-export function anthropicBlockedAnswer(answer: JsonObject, rule: string): JsonObject {
+export function anthropicBlockedAnswer(answer: JsonObject, rule: string, by: BlockedBy = "rule"): JsonObject {
   return {
     ...pickFields(answer, KEPT_FIELDS),
     type: "message",
@@ -79,7 +79,7 @@ export function anthropicBlockedAnswer(answer: JsonObject, rule: string): JsonOb
     stop_details: {
       type: "refusal",
       category: null,
-      explanation: `response blocked by guardrail rule "${rule}"`,
+      explanation: `response blocked by guardrail ${by} "${rule}"`,
     },
   };
 }

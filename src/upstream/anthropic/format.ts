@@ -1,7 +1,7 @@
 import { ERROR_CODE, type ErrorCode } from "../../protocol.ts";
 import { formatEvent, sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
-import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
+import type { BlockedBy, EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { wholeJsonEvent } from "../whole-event.ts";
 import { anthropicAnswerTexts, anthropicBlockedAnswer } from "./answer.ts";
 import { isRecord, objectField, parseJson, stringField } from "./json.ts";
@@ -199,8 +199,8 @@ function errorEvents(err: InBandError): SseEvent[] {
  * miss) and names the rule; `message_stop` closes the message for parsers that read past the error.
  * `usage.output_tokens` is required by the SDK's accumulator but unknown here, hence 0.
  */
-function blockedEvents(rule: string): SseEvent[] {
-  const message = `response blocked by guardrail rule "${rule}"`;
+function blockedEvents(name: string, by: BlockedBy = "rule"): SseEvent[] {
+  const message = `response blocked by guardrail ${by} "${name}"`;
   return [
     frame(ANTHROPIC_EVENT.messageDelta, {
       type: "message_delta",

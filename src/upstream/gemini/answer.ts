@@ -1,4 +1,4 @@
-import { type AnswerText, pickFields, stringSlots } from "../format.ts";
+import { type AnswerText, type BlockedBy, pickFields, stringSlots } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str } from "../json.ts";
 
 /** Fields a blocked response keeps: identity and usage, never text. */
@@ -56,7 +56,7 @@ export function geminiAnswerTexts(answer: JsonObject): AnswerText[] | undefined 
  * Gemini's own content-filter ending, as a blocked stream's last chunk: every candidate kept by index
  * with no parts and `finishReason: "SAFETY"`, the rule named in `finishMessage`.
  */
-export function geminiBlockedAnswer(answer: JsonObject, rule: string): JsonObject {
+export function geminiBlockedAnswer(answer: JsonObject, rule: string, by: BlockedBy = "rule"): JsonObject {
   const indexes = arr(answer, "candidates").map((candidate, i) =>
     isObject(candidate) ? (num(candidate, "index") ?? i) : i,
   );
@@ -64,7 +64,7 @@ export function geminiBlockedAnswer(answer: JsonObject, rule: string): JsonObjec
     candidates: (indexes.length === 0 ? [0] : indexes).map((index) => ({
       content: { parts: [], role: "model" },
       finishReason: "SAFETY",
-      finishMessage: `Response blocked by the gateway guardrail rule "${rule}".`,
+      finishMessage: `Response blocked by the gateway guardrail ${by} "${rule}".`,
       index,
     })),
     ...pickFields(answer, KEPT_FIELDS),

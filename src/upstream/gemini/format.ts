@@ -2,7 +2,7 @@ import { errorBody } from "../../errors.ts";
 import { ERROR_CODE, type ErrorCode } from "../../protocol.ts";
 import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
-import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
+import type { BlockedBy, EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
 import { rewriteTexts } from "../replace-data.ts";
 import { wholeJsonEvent } from "../whole-event.ts";
@@ -151,13 +151,13 @@ function errorEvents(err: InBandError): SseEvent[] {
  * rule is named in `finishMessage`, the field Gemini uses to explain a finish. No sentinel follows,
  * because Gemini has none.
  */
-function blockedEvents(rule: string): SseEvent[] {
+function blockedEvents(name: string, by: BlockedBy = "rule"): SseEvent[] {
   const chunk = {
     candidates: [
       {
         content: { parts: [], role: "model" },
         finishReason: "SAFETY",
-        finishMessage: `Response blocked by the gateway guardrail rule "${rule}".`,
+        finishMessage: `Response blocked by the gateway guardrail ${by} "${name}".`,
         index: 0,
       },
     ],

@@ -1,4 +1,4 @@
-import { type AnswerText, pickFields } from "../format.ts";
+import { type AnswerText, type BlockedBy, pickFields } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str } from "../json.ts";
 
 /**
@@ -73,7 +73,7 @@ export function chatAnswerTexts(answer: JsonObject): AnswerText[] | undefined {
  * index with no content, no tool calls and `finish_reason: "content_filter"`, the rule named in the same
  * `guardrail` field a blocked stream's last chunk carries.
  */
-export function chatBlockedAnswer(answer: JsonObject, rule: string): JsonObject {
+export function chatBlockedAnswer(answer: JsonObject, rule: string, by: BlockedBy = "rule"): JsonObject {
   const indexes = arr(answer, "choices").map((choice, position) =>
     isObject(choice) ? (num(choice, "index") ?? position) : position,
   );
@@ -86,6 +86,6 @@ export function chatBlockedAnswer(answer: JsonObject, rule: string): JsonObject 
       logprobs: null,
       finish_reason: "content_filter",
     })),
-    guardrail: { rule },
+    guardrail: { [by]: rule },
   };
 }

@@ -1,6 +1,6 @@
 import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
-import type { EventInfo, InBandError, WireFormat } from "../format.ts";
+import type { BlockedBy, EventInfo, InBandError, WireFormat } from "../format.ts";
 import { tryParse } from "../json.ts";
 import { rewriteTexts } from "../replace-data.ts";
 import { wholeJsonEvent } from "../whole-event.ts";
@@ -26,14 +26,14 @@ function errorEvents(err: InBandError): SseEvent[] {
 }
 
 /** A last chunk with `finish_reason: "content_filter"` naming the rule, then `[DONE]`. */
-function blockedEvents(rule: string): SseEvent[] {
+function blockedEvents(name: string, by: BlockedBy = "rule"): SseEvent[] {
   const chunk = {
     id: "chatcmpl-guardrail",
     object: "chat.completion.chunk",
     created: Math.floor(Date.now() / 1000),
     model: "",
     choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }],
-    guardrail: { rule },
+    guardrail: { [by]: name },
   };
   return [sseEvent({ data: JSON.stringify(chunk) }), sseEvent({ data: "[DONE]" })];
 }

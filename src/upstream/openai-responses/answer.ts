@@ -1,4 +1,4 @@
-import { type AnswerText, pickFields } from "../format.ts";
+import { type AnswerText, type BlockedBy, pickFields } from "../format.ts";
 import { arr, isObject, type JsonObject, str } from "../json.ts";
 
 /**
@@ -88,7 +88,7 @@ export function responsesAnswerTexts(answer: JsonObject): AnswerText[] | undefin
  * `incomplete_details: {reason: "content_filter"}`, no output; the rule named in the same `guardrail`
  * field a blocked stream's `response.incomplete` carries.
  */
-export function responsesBlockedAnswer(answer: JsonObject, rule: string): JsonObject {
+export function responsesBlockedAnswer(answer: JsonObject, rule: string, by: BlockedBy = "rule"): JsonObject {
   return {
     ...pickFields(answer, KEPT_FIELDS),
     object: "response",
@@ -96,6 +96,6 @@ export function responsesBlockedAnswer(answer: JsonObject, rule: string): JsonOb
     incomplete_details: { reason: "content_filter" },
     error: null,
     output: [],
-    guardrail: { rule },
+    guardrail: { [by]: rule },
   };
 }

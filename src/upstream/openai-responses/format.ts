@@ -1,6 +1,6 @@
 import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
-import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
+import type { BlockedBy, EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj, str, tryParse } from "../json.ts";
 import { replaceData } from "../replace-data.ts";
 import { wholeJsonEvent } from "../whole-event.ts";
@@ -142,14 +142,14 @@ function errorEvents(err: InBandError): SseEvent[] {
 }
 
 /** A guardrail stop ends the response as `incomplete` with reason `content_filter`, as OpenAI does. */
-function blockedEvents(rule: string): SseEvent[] {
+function blockedEvents(name: string, by: BlockedBy = "rule"): SseEvent[] {
   const body = {
     type: "response.incomplete",
     response: {
       object: "response",
       status: "incomplete",
       incomplete_details: { reason: "content_filter" },
-      guardrail: { rule },
+      guardrail: { [by]: name },
     },
   };
   return [sseEvent({ event: "response.incomplete", data: JSON.stringify(body) })];

@@ -1,4 +1,4 @@
-import { type AnswerText, pickFields, stringSlots } from "../format.ts";
+import { type AnswerText, type BlockedBy, pickFields, stringSlots } from "../format.ts";
 import { arr, isObject, type JsonObject, num, obj } from "../json.ts";
 import { chatAnswerTexts, chatBlockedAnswer } from "../openai-chat/answer.ts";
 
@@ -31,12 +31,12 @@ export function workersAiAnswerTexts(answer: JsonObject): AnswerText[] | undefin
  * `finish_reason: "content_filter"` (as a blocked stream's last chunk), or a filtered OpenAI-shaped
  * completion when the model answers in that shape.
  */
-export function workersAiBlockedAnswer(answer: JsonObject, rule: string): JsonObject {
-  if (Array.isArray(answer.choices)) return chatBlockedAnswer(answer, rule);
+export function workersAiBlockedAnswer(answer: JsonObject, rule: string, by: BlockedBy = "rule"): JsonObject {
+  if (Array.isArray(answer.choices)) return chatBlockedAnswer(answer, rule, by);
   return {
     response: "",
     finish_reason: "content_filter",
     ...pickFields(answer, ["usage"]),
-    guardrail: { rule },
+    guardrail: { [by]: rule },
   };
 }

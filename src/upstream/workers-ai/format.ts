@@ -1,6 +1,6 @@
 import { sseEvent } from "../../sse/encode.ts";
 import type { SseEvent } from "../../sse/types.ts";
-import type { EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
+import type { BlockedBy, EventInfo, InBandError, TextPart, WireFormat } from "../format.ts";
 import { isObject, tryParse } from "../json.ts";
 import { openAiChatFormat } from "../openai-chat/format.ts";
 import { rewriteTexts } from "../replace-data.ts";
@@ -47,8 +47,8 @@ function errorEvents(err: InBandError): SseEvent[] {
  * A last native chunk with `finish_reason: "content_filter"` (the value Workers AI readers such as
  * workers-ai-provider map to a content filter), naming the rule, then the usual `[DONE]`.
  */
-function blockedEvents(rule: string): SseEvent[] {
-  const chunk = { response: "", finish_reason: "content_filter", guardrail: { rule } };
+function blockedEvents(name: string, by: BlockedBy = "rule"): SseEvent[] {
+  const chunk = { response: "", finish_reason: "content_filter", guardrail: { [by]: name } };
   return [sseEvent({ data: JSON.stringify(chunk) }), sseEvent({ data: DONE })];
 }
 

@@ -28,6 +28,7 @@ const meta: DataPointMeta = {
   malformedEvents: 2,
   continuations: 1,
   continuedAfter: "upstream_stalled",
+  classifiers: { calls: 7, latencyP50Ms: 21, latencyMaxMs: 230, verdict: "flag:lakera" },
 };
 
 /** Every double distinct, so a value at the wrong position cannot pass. */
@@ -83,6 +84,7 @@ describe("buildDataPoint: field positions", () => {
       upstreamRequestId: 11,
       target: 12,
       continuedAfter: 13,
+      classifierVerdict: 14,
     });
     expect(DOUBLE).toEqual({
       gatewayTtftMs: 1,
@@ -100,6 +102,9 @@ describe("buildDataPoint: field positions", () => {
       hedged: 13,
       malformedEvents: 14,
       continuations: 15,
+      classifierCalls: 16,
+      classifierLatencyP50Ms: 17,
+      classifierLatencyMaxMs: 18,
     });
   });
 
@@ -120,8 +125,11 @@ describe("buildDataPoint: field positions", () => {
       "req_011CVx2abc",
       "anthropic/claude-fallback",
       "upstream_stalled",
+      "flag:lakera",
     ]);
-    expect(point.doubles).toEqual([345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876, 4, 1, 2, 1]);
+    expect(point.doubles).toEqual([
+      345, 300, 45, 40, 2500, 120, 66.5, 18, 410, 2, 9876, 4, 1, 2, 1, 7, 21, 230,
+    ]);
   });
 
   it("stays within Analytics Engine's limits: 20 blobs, 20 doubles, one index", () => {
@@ -157,6 +165,10 @@ describe("buildDataPoint: values", () => {
     expect(at("resumes")).toBe(0);
     expect(at("bytesSent")).toBe(0);
     expect(at("durationMs")).toBe(2500);
+    const none = buildDataPoint({ ...meta, classifiers: undefined }, noFirstToken);
+    expect(none.blobs[BLOB.classifierVerdict - 1]).toBe("none");
+    expect(none.doubles[DOUBLE.classifierCalls - 1]).toBe(0);
+    expect(none.doubles[DOUBLE.classifierLatencyP50Ms - 1]).toBe(MISSING);
     expect(point.blobs[BLOB.outcome - 1]).toBe("interrupted");
     expect(point.blobs[BLOB.tokensSource - 1]).toBe("estimated");
   });
@@ -272,6 +284,10 @@ describe("toLogLine", () => {
       malformedEvents: 2,
       continuations: 1,
       continuedAfter: "upstream_stalled",
+      classifierVerdict: "flag:lakera",
+      classifierCalls: 7,
+      classifierLatencyP50Ms: 21,
+      classifierLatencyMaxMs: 230,
     });
   });
 

@@ -4,6 +4,7 @@ import { MemoryEventStore } from "../../../src/resumable/memory-event-store.ts";
 import {
   FLUSH_BYTES,
   FLUSH_INTERVAL_MS,
+  FlushClock,
   type StreamLimits,
   StreamSession,
 } from "../../../src/resumable/session.ts";
@@ -435,5 +436,54 @@ describe("StreamSession ending its own stream", () => {
     for (const t of ["a", "b", "c"]) finished.append(token(t));
     expect(order).toEqual(["finish:interrupted", "abort:stream_limit_exceeded"]);
     expect(decided).toBe("interrupted");
+  });
+});
+
+// Issue 17: the streams of one object share one flush clock, so their batches are written in one turn.
+describe("StreamSession sharing a FlushClock", () => {
+  function sessionOn(clock: FlushClock) {
+    const store = new MemoryEventStore();
+    store.create(NEW_RECORD);
+    const session = new StreamSession(
+      store,
+      openAiChatFormat,
+      NO_LIMITS,
+      () => Date.now(),
+      () => {},
+      clock,
+    );
+    return { store, session };
+  }
+
+  it("keeps one timer for all of its streams and writes every waiting batch when it fires", () => {
+    const clock = new FlushClock();
+    const a = sessionOn(clock);
+    const b = sessionOn(clock);
+    a.session.append(token("a1"));
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS / 2);
+    b.session.append(token("b1"));
+    a.session.append(token("a2"));
+    expect(vi.getTimerCount()).toBe(1);
+    expect([a.store.rowCount(), b.store.rowCount()]).toEqual([0, 0]);
+    // Fired FLUSH_INTERVAL_MS after the first waiting event: no batch waits longer than that.
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS / 2);
+    expect([a.store.rowCount(), b.store.rowCount()]).toEqual([1, 1]);
+    expect(a.store.readAfter(0)).toEqual([numbered(token("a1"), 1), numbered(token("a2"), 2)]);
+    expect(b.store.readAfter(0)).toEqual([numbered(token("b1"), 1)]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("keeps its timer for the others when one stream writes by itself, and drops it with the last", () => {
+    const clock = new FlushClock();
+    const a = sessionOn(clock);
+    const b = sessionOn(clock);
+    a.session.append(token("a1"));
+    b.session.append(token("b1"));
+    a.session.end("complete");
+    expect(a.store.rowCount()).toBe(1);
+    expect(vi.getTimerCount()).toBe(1);
+    b.session.end("complete");
+    expect(vi.getTimerCount()).toBe(0);
+    expect(b.store.readAfter(0)).toEqual([numbered(token("b1"), 1)]);
   });
 });

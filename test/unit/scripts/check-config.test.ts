@@ -145,6 +145,17 @@ describe("the config check", () => {
     expect(await check(options({ vars: [["WS_MAX_STREAMS", "4"]] }), capture())).toBe(EXIT.ok);
   });
 
+  it("refuses a STREAM_HOSTS outside 0..1024, naming it, and takes 0 (an object per stream)", async () => {
+    for (const value of ["-1", "1025", "many", "1.5"]) {
+      const io = capture();
+      expect(await check(options({ vars: [["STREAM_HOSTS", value]] }), io), value).toBe(EXIT.invalid);
+      expect(io.stderr()).toContain("STREAM_HOSTS must be an integer between 0 and 1024");
+    }
+    for (const value of ["0", "1", "64"]) {
+      expect(await check(options({ vars: [["STREAM_HOSTS", value]] }), capture()), value).toBe(EXIT.ok);
+    }
+  });
+
   it("refuses a CONTINUATION other than on/off and a CONTINUATION_ATTEMPTS outside 0..5, naming each", async () => {
     const cases: [string, string, string][] = [
       ["CONTINUATION", "yes", 'CONTINUATION must be "on" or "off"'],
