@@ -18,6 +18,8 @@ const LAYERS = [
   { name: "auth", path: "^src/auth/" },
   { name: "quota", path: "^src/quota/" },
   { name: "exchange", path: "^src/exchange/" },
+  // The gateway's WebSocket: messages in, the routes' own streams out as socket messages.
+  { name: "socket", path: "^src/socket/" },
   // The edges: the only modules that read Env, configuration or `cloudflare:workers`.
   { name: "edges", path: "^src/(config|bindings|router|index)\\.ts$|^src/(routes|objects|static)/" },
 ];

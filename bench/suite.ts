@@ -20,6 +20,7 @@ import {
   throughputScenario,
   translatedScenario,
   ttftScenario,
+  webSocketScenario,
 } from "./scenarios/index.ts";
 import { directTarget, gatewayTarget, jsStageTarget, passthroughTarget, type Target } from "./targets.ts";
 
@@ -325,6 +326,14 @@ export const SCENARIOS: readonly Scenario[] = [
   }),
   // Keep last: it reads each workerd's high-water mark over every scenario above.
   peakMemoryScenario(),
+  webSocketScenario({
+    id: "websocket",
+    title:
+      "Issue 19: the paced stream over the gateway's WebSocket (/v1/ws, one warm socket) against SSE, 10 streams each, alternating",
+    column: "gateway-resumable",
+    plan: PACED,
+    streams: 10,
+  }),
 ];
 
 /** The goals judged in the table, in words, printed under it. */

@@ -94,6 +94,12 @@ export function parseConfig(env: Env): GatewayConfig {
     // tool result can pass the 2 MB row limit, see docs/storage.md), while an event that never ends is
     // stopped long before it fills an isolate's 128 MB. At most 64 MiB for the same reason.
     maxEventBytes: intVar(env, "MAX_EVENT_BYTES", 8 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    socket: {
+      maxStreams: intVar(env, "WS_MAX_STREAMS", 16, 1, 1000),
+      maxMessageBytes: intVar(env, "WS_MAX_MESSAGE_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
+      messagesPerSecond: intVar(env, "WS_MESSAGE_RATE", 20, 1, 10_000),
+      sendBufferBytes: intVar(env, "WS_SEND_BUFFER_BYTES", 1024 * 1024, 16 * 1024, 64 * 1024 * 1024),
+    },
     watch: {
       keepAliveMs: intVar(env, "KEEPALIVE_MS", 15_000, 0, 600_000),
       idleTimeoutMs: intVar(env, "STREAM_IDLE_TIMEOUT_MS", 30_000, 0, 3_600_000),

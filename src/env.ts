@@ -68,6 +68,11 @@ export interface Env {
   readonly TTFT_DEADLINE_MS?: string;
   readonly CIRCUIT_FAILURES?: string;
   readonly CIRCUIT_COOLDOWN_MS?: string;
+  /** `GET /v1/ws` limits: streams per socket, message size, control-message rate, send buffer. */
+  readonly WS_MAX_STREAMS?: string;
+  readonly WS_MAX_MESSAGE_BYTES?: string;
+  readonly WS_MESSAGE_RATE?: string;
+  readonly WS_SEND_BUFFER_BYTES?: string;
   /** One Durable Object per principal, counting its open streams. */
   readonly PRINCIPALS?: DurableObjectNamespace;
   /** One Durable Object per stream (resumable streams). */

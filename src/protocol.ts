@@ -60,6 +60,8 @@ export const ERROR_CODE = {
   providerNotConfigured: "provider_not_configured",
   unsupportedParameter: "unsupported_parameter",
   methodNotAllowed: "method_not_allowed",
+  /** A WebSocket route asked without `Upgrade: websocket`. */
+  upgradeRequired: "upgrade_required",
   notFound: "not_found",
   unauthorized: "unauthorized",
   forbidden: "forbidden",

@@ -7,8 +7,11 @@ import { handleChat } from "./routes/chat.ts";
 import { handleHealth } from "./routes/health.ts";
 import { handleModels } from "./routes/models.ts";
 import { handleNative } from "./routes/native.ts";
+import { handleResponsesSocket } from "./routes/responses-ws.ts";
+import { isUpgrade } from "./routes/socket-upgrade.ts";
 import { handleCancel, handleResume, handleStatus } from "./routes/streams.ts";
 import { handleUiChat, handleUiChatStream } from "./routes/ui-chat.ts";
+import { handleWebSocket } from "./routes/ws.ts";
 import { CLIENT_JS, DEMO_JS, INDEX_HTML } from "./static/files.gen.ts";
 import { type StaticFile, serveStatic } from "./static/static-file.ts";
 import type { ApiFamily } from "./upstream/providers.ts";
@@ -87,6 +90,8 @@ export function createRouter() {
   router.all("/v1/ui/chat", () => methodNotAllowed("POST"));
   router.get("/v1/ui/chat/:id/stream", (req, env) => handleUiChatStream(req, env, chatIdOf(req)));
   router.all("/v1/ui/chat/:id/stream", () => methodNotAllowed("GET"));
+  router.get("/v1/ws", (req, env) => handleWebSocket(req, env));
+  router.all("/v1/ws", () => methodNotAllowed("GET"));
   router.get("/v1/streams/:id/status", (req, env) => handleStatus(req, env, streamIdOf(req)));
   router.all("/v1/streams/:id/status", () => methodNotAllowed("GET"));
   router.get("/v1/streams/:id", (req, env) => handleResume(req, env, streamIdOf(req)));
@@ -98,6 +103,11 @@ export function createRouter() {
     if (GATEWAY_PREFIXES.has(provider))
       throw new GatewayError(404, ERROR_CODE.notFound, `no route for POST ${pathname.slice(0, 100)}`);
     return handleNative(req, env, provider, pathname.slice(provider.length + 1));
+  });
+  router.get("/:provider/v1/responses", (req, env) => {
+    const provider = new URL(req.url).pathname.split("/")[1] ?? "";
+    if (GATEWAY_PREFIXES.has(provider) || !isUpgrade(req)) methodNotAllowed("POST");
+    return handleResponsesSocket(req, env, provider);
   });
   router.all("/:provider/v1*", () => methodNotAllowed("POST"));
   router.all("/gemini/v1beta/*", () => methodNotAllowed("POST"));

@@ -15,3 +15,4 @@ export {
 export { type ThroughputOptions, throughputScenario } from "./throughput.ts";
 export { type TranslatedOptions, translatedScenario } from "./translated.ts";
 export { type TtftOptions, ttftScenario } from "./ttft.ts";
+export { type WebSocketOptions, webSocketScenario } from "./websocket.ts";

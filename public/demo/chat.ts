@@ -15,6 +15,8 @@ import { TurnView } from "./turn-view.ts";
 export interface ChatControls {
   readonly prompt: HTMLTextAreaElement;
   readonly model: HTMLSelectElement;
+  /** `sse` or `websocket`: how the client library talks to the gateway (the same stream either way). */
+  readonly transport: HTMLSelectElement;
   readonly send: HTMLButtonElement;
   readonly drop: HTMLButtonElement;
   readonly stop: HTMLButtonElement;
@@ -74,6 +76,7 @@ export class Chat {
     const progress: Progress = { text: "", characters: 0, tokens: 0, firstAt: 0 };
     const stream = streamChat({
       url: "/v1/chat/completions",
+      transport: this.#controls.transport.value === "websocket" ? "websocket" : "sse",
       body: {
         model: this.#controls.model.value,
         stream: true,

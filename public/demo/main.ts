@@ -35,6 +35,7 @@ const chat = new Chat(
   {
     prompt,
     model,
+    transport: byId("transport", HTMLSelectElement),
     send: byId("send", HTMLButtonElement),
     drop: byId("drop", HTMLButtonElement),
     stop: byId("stop", HTMLButtonElement),

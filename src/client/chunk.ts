@@ -44,6 +44,11 @@ export function parseData(data: string): ParsedData {
   } catch {
     return { kind: "invalid" };
   }
+  return parseChunk(value);
+}
+
+/** Reads one already-parsed event payload (what the gateway's WebSocket carries as `data`). */
+export function parseChunk(value: unknown): ParsedData {
   if (!isRecord(value)) return { kind: "invalid" };
   if (isRecord(value.error)) {
     const error = value.error;

@@ -8,6 +8,7 @@ export {
 } from "./errors.ts";
 export { INTERRUPT_REASON, type InterruptReason } from "./protocol.ts";
 export { parseTimingComment } from "./server-timings.ts";
+export type { SocketFactory, SocketLike } from "./socket-connection.ts";
 export { type SseMessage, SseReader, type SseReaderOptions } from "./sse-reader.ts";
 export { streamChat } from "./stream-chat.ts";
 export type {

@@ -20,6 +20,34 @@ export const STREAM_ROUTE = {
   tokenParam: "token",
 } as const;
 
+/** The gateway's WebSocket (`GET /v1/ws`, docs/websocket.md) and the query parameter of its browser token. */
+export const SOCKET_ROUTE = {
+  path: "/v1/ws",
+  tokenParam: "token",
+} as const;
+
+/** The socket messages the client sends (a copy of the gateway's `CLIENT_MESSAGE`). */
+export const SOCKET_CLIENT_MESSAGE = {
+  chatCreate: "chat.create",
+  streamResume: "stream.resume",
+} as const;
+
+/** The socket messages the client reads (a copy of the gateway's `SERVER_MESSAGE`). */
+export const SOCKET_SERVER_MESSAGE = {
+  streamStarted: "stream.started",
+  event: "event",
+  streamDone: "stream.done",
+  streamError: "stream.error",
+  streamResumed: "stream.resumed",
+  error: "error",
+} as const;
+
+/** Error codes after which resuming cannot help: the gateway does not have (or give) the stream. */
+export const GONE_CODE = {
+  streamNotFound: "stream_not_found",
+  invalidCursor: "invalid_cursor",
+} as const;
+
 /** Media types the client sends and expects. */
 export const MEDIA_TYPE = {
   eventStream: "text/event-stream",

@@ -34,6 +34,11 @@ export function parseTimingComment(comment: string): ServerTimings | null {
   } catch {
     return null;
   }
+  return readTimings(value);
+}
+
+/** Checks a timings object field by field (the WebSocket's `stream.done` carries it parsed). */
+export function readTimings(value: unknown): ServerTimings | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
   const record = value as Readonly<Record<string, unknown>>;
   const timings: { -readonly [K in NumberField]?: number } & { tokensSource?: "exact" | "estimated" } = {};

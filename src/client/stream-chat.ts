@@ -1,6 +1,6 @@
 import { ChatAccumulator } from "./accumulator.ts";
 import { backoffDelay, sleep } from "./backoff.ts";
-import { parseData } from "./chunk.ts";
+import { type ParsedData, parseChunk, parseData } from "./chunk.ts";
 import { broken, type ConnectionEnd, readConnection } from "./connection.ts";
 import { DeltaQueue } from "./delta-queue.ts";
 import { followUpHeaders, postHeaders, streamUrl } from "./endpoints.ts";
@@ -14,12 +14,22 @@ import { EventCursor } from "./event-cursor.ts";
 import {
   CLIENT_DEFAULTS,
   CLIENT_HEADER,
+  GONE_CODE,
   INTERRUPT_REASON,
   type InterruptReason,
   MEDIA_TYPE,
+  SOCKET_CLIENT_MESSAGE,
 } from "./protocol.ts";
 import { discardBody, httpError, isJsonResponse } from "./responses.ts";
-import { parseTimingComment } from "./server-timings.ts";
+import { parseTimingComment, readTimings } from "./server-timings.ts";
+import {
+  bearerOf,
+  readSocket,
+  type SocketFactory,
+  type SocketHandlers,
+  type SocketLike,
+  socketUrl,
+} from "./socket-connection.ts";
 import type { SseMessage } from "./sse-reader.ts";
 import type {
   ChatDelta,
@@ -32,7 +42,9 @@ import type {
 
 /**
  * Posts a streaming chat request and follows it to `[DONE]`, resuming through
- * `GET /v1/streams/{id}` with `Last-Event-ID` when the connection breaks.
+ * `GET /v1/streams/{id}` with `Last-Event-ID` when the connection breaks. With
+ * `transport: "websocket"` the same stream runs over the gateway's `GET /v1/ws` instead, resumed
+ * on a new socket with `stream.resume`.
  */
 export function streamChat(options: StreamChatOptions): ChatStream {
   return new ChatStreamRun(options);
@@ -183,6 +195,7 @@ class ChatStreamRun implements ChatStream {
   }
 
   async #post(): Promise<ConnectionEnd> {
+    if (this.#options.transport === "websocket") return this.#postSocket();
     const controller = this.#open();
     let response: Response;
     this.#awaitingHeaders = true;
@@ -212,6 +225,7 @@ class ChatStreamRun implements ChatStream {
   }
 
   async #resume(streamId: string): Promise<ConnectionEnd> {
+    if (this.#options.transport === "websocket") return this.#resumeSocket(streamId);
     const controller = this.#open();
     const headers = followUpHeaders(this.#options.headers, MEDIA_TYPE.eventStream);
     // No cursor means "from the start", which is what a client that saw no event needs.
@@ -243,6 +257,103 @@ class ChatStreamRun implements ChatStream {
     return this.#read(response, controller);
   }
 
+  /** `chat.create` on a new socket: the socket's `stream.started` stands in for the POST's headers. */
+  async #postSocket(): Promise<ConnectionEnd> {
+    const controller = this.#open();
+    this.#awaitingHeaders = true;
+    try {
+      return await this.#readSocket(
+        { type: SOCKET_CLIENT_MESSAGE.chatCreate, body: { ...this.#options.body, stream: true } },
+        {
+          onStarted: (stream, token) => {
+            this.#awaitingHeaders = false;
+            this.#streamId = stream;
+            this.#token = token;
+            if (this.#aborted) this.#headersArrived();
+            this.#throwIfAborted();
+          },
+          onResumed: () => undefined,
+          onRefused: (error) => {
+            throw new GatewayStreamError(error, error.status, this.#answer.partialText());
+          },
+        },
+        controller,
+      );
+    } finally {
+      this.#awaitingHeaders = false;
+      // Aborted before the stream was named: nothing to cancel, the abort may settle.
+      if (this.#aborted) this.#headersArrived();
+    }
+  }
+
+  /** `stream.resume` after the last applied event, on a new socket. */
+  #resumeSocket(streamId: string): Promise<ConnectionEnd> {
+    const controller = this.#open();
+    return this.#readSocket(
+      {
+        type: SOCKET_CLIENT_MESSAGE.streamResume,
+        stream: streamId,
+        after: this.#cursor.last,
+        ...(this.#token === null ? {} : { token: this.#token }),
+      },
+      {
+        onStarted: () => undefined,
+        onResumed: () => {
+          this.#resumes++;
+          this.#cursor.resumed();
+          this.#options.onResume?.({ streamId, lastEventId: this.#cursor.last, resumes: this.#resumes });
+        },
+        // A refused resume message (the socket's rate or stream limit) only ends this connection.
+        onRefused: () => undefined,
+      },
+      controller,
+    );
+  }
+
+  async #readSocket(
+    opening: Record<string, unknown>,
+    handlers: Pick<SocketHandlers, "onStarted" | "onResumed" | "onRefused">,
+    controller: AbortController,
+  ): Promise<ConnectionEnd> {
+    let socket: SocketLike;
+    try {
+      socket = this.#connectSocket();
+    } catch (error) {
+      return broken(error);
+    }
+    return readSocket(
+      socket,
+      opening,
+      {
+        ...handlers,
+        onEvent: (id, data) => void this.#apply(id, parseChunk(data), true),
+        onTimings: (timings) => {
+          this.#serverTimings = readTimings(timings) ?? this.#serverTimings;
+        },
+        onGone: (error) => {
+          const reason =
+            error.code === GONE_CODE.invalidCursor ? INTERRUPT_REASON.badCursor : INTERRUPT_REASON.notFound;
+          throw this.#interrupted(reason, undefined);
+        },
+        checkAborted: () => this.#throwIfAborted(),
+      },
+      controller.signal,
+    );
+  }
+
+  #connectSocket(): SocketLike {
+    const url = this.#options.socketUrl ?? socketUrl(this.#options.url, bearerOf(this.#options.headers));
+    const factory: SocketFactory = this.#options.webSocket ?? defaultSocket;
+    return factory(url);
+  }
+
+  /** The abort is waiting for the stream's id; it has come (or will not): cancel once, then settle. */
+  #headersArrived(): void {
+    const after = this.#headersAfterAbort;
+    this.#headersAfterAbort = undefined;
+    after?.();
+  }
+
   #open(): AbortController {
     const controller = new AbortController();
     this.#connection = controller;
@@ -266,10 +377,14 @@ class ChatStreamRun implements ChatStream {
 
   /** Applies one SSE message; true when it was the `[DONE]` sentinel. */
   #handle(message: SseMessage): boolean {
-    const verdict = this.#cursor.accept(message.id);
+    return this.#apply(message.id, parseData(message.data), message.event === "message");
+  }
+
+  /** Applies one event by its id (`unnamed`: an SSE message without `event:`, or a socket event). */
+  #apply(id: string | undefined, parsed: ParsedData, unnamed: boolean): boolean {
+    const verdict = this.#cursor.accept(id);
     if (verdict === "replayed") return false;
     if (verdict === "gap") throw this.#interrupted(INTERRUPT_REASON.gap, undefined);
-    const parsed = parseData(message.data);
     switch (parsed.kind) {
       case "done":
         return true;
@@ -277,7 +392,7 @@ class ChatStreamRun implements ChatStream {
         throw new GatewayStreamError(parsed, null, this.#answer.partialText());
       case "invalid":
         // Named events are not OpenAI chunks (a server's own pings); an unnamed one must be.
-        if (message.event !== "message") return false;
+        if (!unnamed) return false;
         throw new GatewayStreamError(
           {
             message: "The stream sent an event that is not an OpenAI chunk",
@@ -372,4 +487,11 @@ class ChatStreamRun implements ChatStream {
     this.#queue.fail(error, drain);
     this.#settle.reject(error);
   }
+}
+
+/** The environment's own WebSocket (browsers, Node 22, workerd). */
+function defaultSocket(url: string): SocketLike {
+  const Socket = (globalThis as { readonly WebSocket?: new (url: string) => SocketLike }).WebSocket;
+  if (Socket === undefined) throw new Error("this environment has no WebSocket; pass the webSocket option");
+  return new Socket(url);
 }

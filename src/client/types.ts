@@ -1,5 +1,7 @@
 /** Public types of the browser client: options, deltas, results and callback payloads. */
 
+import type { SocketFactory } from "./socket-connection.ts";
+
 /** One incremental piece of the answer, in the order the gateway sent it. */
 export type ChatDelta =
   | { readonly type: "text"; readonly text: string }
@@ -80,7 +82,10 @@ export interface ChatResult {
   readonly resumes: number;
   /** The gateway's stream id, or null if the server did not send one. */
   readonly streamId: string | null;
-  /** SSE events received (each counted once, replays excluded). */
+  /**
+   * SSE events received (each counted once, replays excluded). Over the WebSocket, the events of the
+   * stream: its end is `stream.done`, not a `[DONE]` event, so one fewer than over SSE.
+   */
   readonly events: number;
   /**
    * The gateway's timings of this stream (its closing `: timings` comment), or null when the server
@@ -131,6 +136,17 @@ export interface StreamChatOptions {
   /** Aborting it is the same as calling `abort()`. */
   readonly signal?: AbortSignal;
   readonly fetch?: FetchLike;
+  /**
+   * `"sse"` (default): POST, resumed with `GET /v1/streams/{id}`. `"websocket"`: the gateway's
+   * `GET /v1/ws` on the origin of `url`, one socket per connection, resumed on a new socket; the
+   * bearer of an `Authorization` header in `headers` goes in `?token=` (browsers cannot set socket
+   * headers). Same deltas, result, errors and guarantees either way.
+   */
+  readonly transport?: "sse" | "websocket";
+  /** The socket URL for `transport: "websocket"` (default `ws(s)://<origin of url>/v1/ws[?token=]`). */
+  readonly socketUrl?: string;
+  /** Opens the socket (default: the global `WebSocket`); for tests and runtimes without one. */
+  readonly webSocket?: SocketFactory;
   /** Resume attempts allowed in a row without receiving a new event (default 5). */
   readonly retries?: number;
   /** First backoff step in ms (default 250); doubles per failed attempt, with jitter. */

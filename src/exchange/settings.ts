@@ -42,6 +42,20 @@ export interface GatewayConfig {
   readonly maxOpenStreams: number;
   /** How attempts are retried, routed around and hedged (see exchange/attempts.ts). */
   readonly resilience: Resilience;
+  /** The limits of one `GET /v1/ws` socket (`WS_*`, docs/websocket.md). */
+  readonly socket: SocketSettings;
+}
+
+/** One gateway WebSocket's limits. */
+export interface SocketSettings {
+  /** `WS_MAX_STREAMS`: streams relayed at once on one socket (further capped by `maxOpenStreams`). */
+  readonly maxStreams: number;
+  /** `WS_MAX_MESSAGE_BYTES`: the largest client message (workerd accepts larger frames). */
+  readonly maxMessageBytes: number;
+  /** `WS_MESSAGE_RATE`: messages per second other than `chat.create`, per socket. */
+  readonly messagesPerSecond: number;
+  /** `WS_SEND_BUFFER_BYTES`: bytes queued to a slow client before its stream is stopped (resumable). */
+  readonly sendBufferBytes: number;
 }
 
 /** The attempt loop's settings (RETRY_*, TTFT_DEADLINE_MS, CIRCUIT_*). */

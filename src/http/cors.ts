@@ -38,6 +38,15 @@ function allowedOrigin(request: Request, policy: CorsPolicy): string | undefined
 }
 
 /**
+ * True when a request carries an `Origin` that may not call the gateway. WebSockets have no CORS:
+ * the browser opens any socket and sends its page's origin, so the upgrade checks it itself. A
+ * request without `Origin` (a server, a CLI) is not refused for it.
+ */
+export function originRefused(request: Request, policy: CorsPolicy): boolean {
+  return request.headers.get("origin") !== null && allowedOrigin(request, policy) === undefined;
+}
+
+/**
  * Answers a CORS preflight. A page from an origin that is not allowed gets a 403 without any
  * `access-control-allow-*` header, so the browser refuses the real request.
  */
@@ -58,6 +67,8 @@ export function preflight(request: Request, policy: CorsPolicy): Response {
 
 /** Adds the CORS headers to a response for an allowed origin; `Vary: Origin` always, for caches. */
 export function withCors(request: Request, response: Response, policy: CorsPolicy): Response {
+  // A 101 carries its WebSocket and cannot be re-wrapped; the upgrade checked the origin itself.
+  if (response.status === 101) return response;
   const origin = allowedOrigin(request, policy);
   const res = new Response(response.body, response);
   res.headers.append("vary", "Origin");

@@ -76,6 +76,7 @@ function anthropicErrorType(code: ErrorCode): string {
     case ERROR_CODE.providerNotConfigured:
     case ERROR_CODE.unsupportedParameter:
     case ERROR_CODE.methodNotAllowed:
+    case ERROR_CODE.upgradeRequired:
     case ERROR_CODE.invalidCursor:
     case ERROR_CODE.streamCancelled:
     case ERROR_CODE.guardrailBlocked:

@@ -130,6 +130,7 @@ export function geminiErrorStatus(code: ErrorCode): number {
     case ERROR_CODE.providerNotConfigured:
     case ERROR_CODE.unsupportedParameter:
     case ERROR_CODE.methodNotAllowed:
+    case ERROR_CODE.upgradeRequired:
     case ERROR_CODE.invalidCursor:
     case ERROR_CODE.guardrailBlocked:
       return 400;

@@ -4,6 +4,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import * as client from "../../../src/client/protocol.ts";
 import * as gateway from "../../../src/protocol.ts";
+import * as socket from "../../../src/socket/protocol.ts";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
 import { openAiChatFormat } from "../../../src/upstream/openai-chat/format.ts";
 
@@ -105,6 +106,16 @@ describe("the client's copy of the wire protocol", () => {
     expect(done === undefined ? undefined : openAiChatFormat.inspect(done).signal).toBe("complete");
   });
 
+  it("speaks the gateway's socket protocol: the same message types, path and gone-for-good codes", () => {
+    for (const [key, value] of Object.entries(client.SOCKET_CLIENT_MESSAGE))
+      expect(socket.CLIENT_MESSAGE, key).toHaveProperty(key, value);
+    for (const [key, value] of Object.entries(client.SOCKET_SERVER_MESSAGE))
+      expect(socket.SERVER_MESSAGE, key).toHaveProperty(key, value);
+    expect(client.SOCKET_ROUTE.path).toBe(socket.SOCKET_PATH);
+    for (const [key, value] of Object.entries(client.GONE_CODE))
+      expect(gateway.ERROR_CODE, key).toHaveProperty(key, value);
+  });
+
   it("keeps no other copy: the rest of the client uses no gateway wire value as a literal", () => {
     // A literal outside src/client/protocol.ts would drift unseen by the checks above.
     const wire = new Set<string>([
@@ -114,6 +125,12 @@ describe("the client's copy of the wire protocol", () => {
       ...Object.values(gateway.STREAM_OUTCOME),
       DONE_SENTINEL,
       CONTENT_FILTER_REASON,
+      // Dotted socket message types only: "event" and "error" are also ordinary words of the client.
+      ...[...Object.values(socket.CLIENT_MESSAGE), ...Object.values(socket.SERVER_MESSAGE)].filter((t) =>
+        t.includes("."),
+      ),
+      ...Object.values(socket.SOCKET_ERROR),
+      socket.SOCKET_PATH,
     ]);
     const dir = path.resolve(import.meta.dirname, "../../../src/client");
     const found: string[] = [];

@@ -130,6 +130,21 @@ describe("the config check", () => {
     expect(await check(options({ vars: [["MAX_EVENT_BYTES", "4096"]] }), capture())).toBe(EXIT.ok);
   });
 
+  it("checks the WebSocket limits WS_MAX_STREAMS, WS_MAX_MESSAGE_BYTES, WS_MESSAGE_RATE, WS_SEND_BUFFER_BYTES, naming each", async () => {
+    const cases: [string, string, string][] = [
+      ["WS_MAX_STREAMS", "0", "WS_MAX_STREAMS must be an integer between 1 and 1000"],
+      ["WS_MAX_MESSAGE_BYTES", "10", "WS_MAX_MESSAGE_BYTES must be an integer between 1024 and 104857600"],
+      ["WS_MESSAGE_RATE", "fast", "WS_MESSAGE_RATE must be an integer between 1 and 10000"],
+      ["WS_SEND_BUFFER_BYTES", "1.5", "WS_SEND_BUFFER_BYTES must be an integer between 16384 and 67108864"],
+    ];
+    for (const [name, value, message] of cases) {
+      const io = capture();
+      expect(await check(options({ vars: [[name, value]] }), io), name).toBe(EXIT.invalid);
+      expect(io.stderr()).toContain(message);
+    }
+    expect(await check(options({ vars: [["WS_MAX_STREAMS", "4"]] }), capture())).toBe(EXIT.ok);
+  });
+
   it("refuses a STREAM_HOSTS outside 0..1024, naming it, and takes 0 (an object per stream)", async () => {
     for (const value of ["-1", "1025", "many", "1.5"]) {
       const io = capture();
