@@ -117,7 +117,7 @@ export function migrate(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const row = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
   if (row === undefined) {
-    // A new object, or one emptied by deleteAll(): the current layout in one step.
+    // A new object: the current layout in one step.
     sql.exec(CURRENT);
     sql.exec("INSERT INTO schema_version (version) VALUES (?)", MIGRATIONS.length);
     return;
