@@ -203,7 +203,6 @@ const STORY =
   "Once upon a time a fox lived by a river. Every morning it crossed the bridge, ünïcödé 日本 👩‍💻, " +
   "and greeted the heron. One day the heron said FORBIDDEN words and the fox ran home. The end came later.";
 const CLEAN = STORY.replace(MARK, "friendly");
-const AT = STORY.indexOf(MARK);
 
 /** Where each window the services were sent ends in STORY (its context and new text are a piece of it). */
 function windowEnds(calls: readonly string[], prefix: string): number[] {
