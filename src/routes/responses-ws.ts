@@ -13,7 +13,7 @@ import { type ResponsesPorts, ResponsesRelay, type UpstreamSocket } from "../soc
 import type { Provider } from "../upstream/providers.ts";
 import { requireProvider } from "../upstream/providers.ts";
 import { matchNative } from "../upstream/registry.ts";
-import { acceptedPair, admitUpgrade } from "./socket-upgrade.ts";
+import { acceptedPair, admitUpgrade, serveSocket } from "./socket-upgrade.ts";
 
 /** The Responses path under a provider; its native endpoint says where (and in which format) it lives upstream. */
 const RESPONSES_PATH = "/v1/responses";
@@ -124,16 +124,9 @@ export async function handleResponsesSocket(
     now: () => Date.now(),
   };
   const relay = new ResponsesRelay(ports, endpoint.format, config.guardrail, config.socket.maxMessageBytes);
-  server.addEventListener("message", (event) => relay.fromClient(event.data));
-  const closed = () => {
-    relay.clientClosed();
-    try {
-      server.close();
-    } catch {
-      // Already closed.
-    }
-  };
-  server.addEventListener("close", closed);
-  server.addEventListener("error", closed);
-  return new Response(null, { status: 101, webSocket: client });
+  return serveSocket(
+    { client, server },
+    (data) => relay.fromClient(data),
+    () => relay.clientClosed(),
+  );
 }

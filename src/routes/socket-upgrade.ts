@@ -70,3 +70,27 @@ export function acceptedPair(): { readonly client: WebSocket; readonly server: W
   server.accept();
   return { client, server };
 }
+
+/**
+ * Wires an accepted socket to what serves it, and answers the upgrade: each message to `onMessage`;
+ * a close or an error to `onClose`, then the server side is closed too (it may be already).
+ */
+export function serveSocket(
+  pair: { readonly client: WebSocket; readonly server: WebSocket },
+  onMessage: (data: string | ArrayBuffer) => void,
+  onClose: () => void,
+): Response {
+  const { client, server } = pair;
+  server.addEventListener("message", (event) => onMessage(event.data));
+  const closed = () => {
+    onClose();
+    try {
+      server.close();
+    } catch {
+      // Already closed.
+    }
+  };
+  server.addEventListener("close", closed);
+  server.addEventListener("error", closed);
+  return new Response(null, { status: 101, webSocket: client });
+}

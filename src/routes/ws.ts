@@ -5,7 +5,7 @@ import { GatewayError } from "../errors.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
 import { type SessionLimits, type SocketPort, SocketSession, type StreamOps } from "../socket/session.ts";
 import { handleChat } from "./chat.ts";
-import { acceptedPair, admitUpgrade } from "./socket-upgrade.ts";
+import { acceptedPair, admitUpgrade, serveSocket } from "./socket-upgrade.ts";
 import { handleCancel, handleResume } from "./streams.ts";
 
 /** The stream operations of one socket: the very route handlers the router calls, with the socket's credentials. */
@@ -73,16 +73,9 @@ export async function handleWebSocket(request: Request, env: Env): Promise<Respo
     routeOps(env, new URL(request.url).origin, headers),
     limits,
   );
-  server.addEventListener("message", (event) => session.receive(event.data));
-  const closed = () => {
-    session.close();
-    try {
-      server.close();
-    } catch {
-      // Already closed.
-    }
-  };
-  server.addEventListener("close", closed);
-  server.addEventListener("error", closed);
-  return new Response(null, { status: 101, webSocket: client });
+  return serveSocket(
+    { client, server },
+    (data) => session.receive(data),
+    () => session.close(),
+  );
 }

@@ -1,6 +1,6 @@
 import { type AnswerFormat, answerSlots } from "../json-answer.ts";
 import type { GuardrailMode } from "../types.ts";
-import { type ClassifierOutcome, VerdictLog } from "./report.ts";
+import { outcomeOf, VerdictLog } from "./report.ts";
 import { windowInput } from "./run.ts";
 import type { BoundClassifier, ClassifierSpec } from "./types.ts";
 
@@ -51,13 +51,7 @@ async function judge(
         const began = Date.now();
         const result = await classify(windowInput(userText, w.text), calls.signal);
         const flagged = result.ok && result.flagged;
-        const outcome: ClassifierOutcome = !result.ok
-          ? "unavailable"
-          : flagged
-            ? blocks
-              ? "block"
-              : "flag"
-            : "pass";
+        const outcome = outcomeOf(result, blocks);
         log.add(
           {
             classifier: spec.name,

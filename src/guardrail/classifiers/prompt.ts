@@ -1,7 +1,7 @@
 import { GatewayError } from "../../errors.ts";
 import { ERROR_CODE } from "../../protocol.ts";
 import type { GuardrailMode } from "../types.ts";
-import { type ClassifierOutcome, VerdictLog } from "./report.ts";
+import { outcomeOf, VerdictLog } from "./report.ts";
 import { promptInput } from "./run.ts";
 import type { BoundClassifier } from "./types.ts";
 import { lastUserText } from "./user-text.ts";
@@ -48,13 +48,7 @@ export async function classifyPrompt(
       const result = await classify(input, calls.signal);
       const blocks = mode === "enforce" && spec.action === "block";
       const flagged = result.ok && result.flagged;
-      const outcome: ClassifierOutcome = !result.ok
-        ? "unavailable"
-        : flagged
-          ? blocks
-            ? "block"
-            : "flag"
-          : "pass";
+      const outcome = outcomeOf(result, blocks);
       log.add(
         {
           classifier: spec.name,

@@ -3,6 +3,16 @@ import { type ClassifierSummary, NO_CLASSIFIER } from "../../analytics/classifie
 /** What became of one window (or prompt): the outcomes of the `classifier_verdict` log line. */
 export type ClassifierOutcome = "pass" | "flag" | "block" | "unavailable" | "cap";
 
+/** The outcome of one answered call: a flag blocks only where the classifier may block. */
+export function outcomeOf(
+  result: { readonly ok: boolean; readonly flagged?: boolean },
+  blocks: boolean,
+): ClassifierOutcome {
+  if (!result.ok) return "unavailable";
+  if (result.flagged !== true) return "pass";
+  return blocks ? "block" : "flag";
+}
+
 /** The worst outcome first: what a stream's summary reports. */
 const SEVERITY: Readonly<Record<ClassifierOutcome, number>> = {
   pass: 1,
