@@ -1,6 +1,6 @@
 import { type AnswerFormat, answerSlots } from "../json-answer.ts";
 import type { GuardrailMode } from "../types.ts";
-import { outcomeOf, VerdictLog } from "./report.ts";
+import { VerdictLog } from "./report.ts";
 import { windowInput } from "./run.ts";
 import type { BoundClassifier, ClassifierSpec } from "./types.ts";
 
@@ -50,23 +50,8 @@ async function judge(
       batch.map(async (w) => {
         const began = Date.now();
         const result = await classify(windowInput(userText, w.text), calls.signal);
-        const flagged = result.ok && result.flagged;
-        const outcome = outcomeOf(result, blocks);
-        log.add(
-          {
-            classifier: spec.name,
-            channel: w.channel,
-            start: w.start,
-            end: w.end,
-            flagged,
-            categories: result.ok ? result.categories : [],
-            latencyMs: Date.now() - began,
-            outcome,
-            ...(result.ok ? {} : { reason: result.reason }),
-          },
-          true,
-        );
-        return outcome === "block" || (outcome === "unavailable" && blocks && spec.onError === "closed");
+        const span = { channel: w.channel, start: w.start, end: w.end };
+        return log.judge(spec, span, result, Date.now() - began, blocks).stop !== undefined;
       }),
     );
     if (outcomes.some((stop) => stop)) {

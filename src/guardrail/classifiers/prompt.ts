@@ -1,7 +1,7 @@
 import { GatewayError } from "../../errors.ts";
 import { ERROR_CODE } from "../../protocol.ts";
 import type { GuardrailMode } from "../types.ts";
-import { outcomeOf, VerdictLog } from "./report.ts";
+import { stopMessage, VerdictLog } from "./report.ts";
 import { promptInput } from "./run.ts";
 import type { BoundClassifier } from "./types.ts";
 import { lastUserText } from "./user-text.ts";
@@ -47,28 +47,14 @@ export async function classifyPrompt(
       const began = Date.now();
       const result = await classify(input, calls.signal);
       const blocks = mode === "enforce" && spec.action === "block";
-      const flagged = result.ok && result.flagged;
-      const outcome = outcomeOf(result, blocks);
-      log.add(
-        {
-          classifier: spec.name,
-          channel: "prompt",
-          start: 0,
-          end: text.length,
-          flagged,
-          categories: result.ok ? result.categories : [],
-          latencyMs: Date.now() - began,
-          outcome,
-          ...(result.ok ? {} : { reason: result.reason }),
-        },
-        true,
+      const { stop } = log.judge(
+        spec,
+        { channel: "prompt", start: 0, end: text.length },
+        result,
+        Date.now() - began,
+        blocks,
       );
-      if (outcome === "block") return `the prompt was blocked by guardrail classifier "${spec.name}"`;
-      if (outcome === "unavailable" && blocks && spec.onError === "closed") {
-        const why = result.ok ? "" : ` (${result.reason})`;
-        return `guardrail classifier "${spec.name}" was unavailable${why} and fails closed: the prompt was blocked`;
-      }
-      return undefined;
+      return stop === undefined ? undefined : stopMessage(spec.name, stop, "the prompt was blocked");
     }),
   );
   const refusal = verdicts.find((v) => v !== undefined);

@@ -1,16 +1,34 @@
 import { type ClassifierSummary, NO_CLASSIFIER } from "../../analytics/classifier-summary.ts";
+import type { ClassifierSpec, ClassifyResult } from "./types.ts";
 
 /** What became of one window (or prompt): the outcomes of the `classifier_verdict` log line. */
 export type ClassifierOutcome = "pass" | "flag" | "block" | "unavailable" | "cap";
 
-/** The outcome of one answered call: a flag blocks only where the classifier may block. */
-export function outcomeOf(
-  result: { readonly ok: boolean; readonly flagged?: boolean },
-  blocks: boolean,
-): ClassifierOutcome {
-  if (!result.ok) return "unavailable";
-  if (result.flagged !== true) return "pass";
-  return blocks ? "block" : "flag";
+/** Where a judged text lies: `prompt`, or the answer's channel, and the new text's `[start, end)`. */
+export interface JudgedSpan {
+  readonly channel: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** One call's verdict, as its caller acts on it. */
+export interface Judgement {
+  readonly outcome: ClassifierOutcome;
+  /**
+   * Why it stops what it judged, completing "`<what>` ..." (see `stopMessage`): a block, or no verdict
+   * from a classifier that blocks and fails closed; undefined when it lets the text pass.
+   */
+  readonly stop: { readonly unavailable: string | undefined } | undefined;
+}
+
+/** The message of a stop: `done` says what was stopped ("the answer was stopped", "the prompt was blocked"). */
+export function stopMessage(
+  name: string,
+  stop: { readonly unavailable: string | undefined },
+  done: string,
+): string {
+  if (stop.unavailable === undefined) return `${done} by guardrail classifier "${name}"`;
+  return `guardrail classifier "${name}" was unavailable (${stop.unavailable}) and fails closed: ${done}`;
 }
 
 /** The worst outcome first: what a stream's summary reports. */
@@ -48,6 +66,43 @@ export class VerdictLog {
 
   constructor(write: (line: string) => void = (line) => console.log(line)) {
     this.#write = write;
+  }
+
+  /**
+   * Records the answer of one call of `spec` on `span` (`blocks`: whether this classifier may block
+   * here) and says what it decides: the one place a result becomes an outcome.
+   */
+  judge(
+    spec: ClassifierSpec,
+    span: JudgedSpan,
+    result: ClassifyResult,
+    latencyMs: number,
+    blocks: boolean,
+  ): Judgement {
+    const flagged = result.ok && result.flagged;
+    const outcome: ClassifierOutcome = !result.ok
+      ? "unavailable"
+      : !flagged
+        ? "pass"
+        : blocks
+          ? "block"
+          : "flag";
+    this.add(
+      {
+        classifier: spec.name,
+        ...span,
+        flagged,
+        categories: result.ok ? result.categories : [],
+        latencyMs,
+        outcome,
+        ...(result.ok ? {} : { reason: result.reason }),
+      },
+      true,
+    );
+    if (outcome === "block") return { outcome, stop: { unavailable: undefined } };
+    if (!result.ok && blocks && spec.onError === "closed")
+      return { outcome, stop: { unavailable: result.reason } };
+    return { outcome, stop: undefined };
   }
 
   /** Records one verdict; `called`: a call was made (the cap records without one). */

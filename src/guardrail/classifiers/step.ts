@@ -4,7 +4,7 @@ import type { StreamState } from "../../pipeline/stream-state.ts";
 import { ERROR_CODE, STREAM_OUTCOME } from "../../protocol.ts";
 import type { WireFormat } from "../../upstream/format.ts";
 import { ChannelText } from "./channel-text.ts";
-import { type ClassifierOutcome, VerdictLog } from "./report.ts";
+import { stopMessage, VerdictLog } from "./report.ts";
 import { type ClassifierRun, type Lane, laneOf, type Window, windowInput } from "./run.ts";
 import type { BoundClassifier, ClassifyResult } from "./types.ts";
 
@@ -215,39 +215,10 @@ export class ClassifierStep implements AsyncItemStep {
     run.inFlight--;
     if (this.#stopped) return;
     const spec = run.bound.spec;
-    const flagged = result.ok && result.flagged;
-    const outcome: ClassifierOutcome = !result.ok
-      ? "unavailable"
-      : flagged
-        ? run.blocks
-          ? "block"
-          : "flag"
-        : "pass";
-    this.#log.add(
-      {
-        classifier: spec.name,
-        channel,
-        start: w.start,
-        end: w.end,
-        flagged,
-        categories: result.ok ? result.categories : [],
-        latencyMs: ms,
-        outcome,
-        ...(result.ok ? {} : { reason: result.reason }),
-      },
-      true,
-    );
+    const { stop } = this.#log.judge(spec, { channel, start: w.start, end: w.end }, result, ms, run.blocks);
     this.#ctx.state.classifiers = this.#log.summary;
     if (this.#blocked) return;
-    if (outcome === "block")
-      this.#block(spec.name, `the answer was stopped by guardrail classifier "${spec.name}"`);
-    else if (outcome === "unavailable" && run.blocks && spec.onError === "closed") {
-      const why = result.ok ? "" : ` (${result.reason})`;
-      this.#block(
-        spec.name,
-        `guardrail classifier "${spec.name}" was unavailable${why} and fails closed: the answer was stopped`,
-      );
-    }
+    if (stop !== undefined) this.#block(spec.name, stopMessage(spec.name, stop, "the answer was stopped"));
     if (this.#blocked) {
       this.#release(this.#takeBlock());
       this.#wake();
