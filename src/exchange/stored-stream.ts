@@ -1,8 +1,8 @@
 import { timingComment } from "../analytics/server-timing.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
-import { buildItems } from "../pipeline/build.ts";
-import type { StreamItem } from "../pipeline/item.ts";
+import { driveItems } from "../pipeline/build.ts";
 import type { StreamState } from "../pipeline/stream-state.ts";
+import type { DrivenEvents } from "../pipeline/upstream-events.ts";
 import { ERROR_CODE, HEADER, SSE_RESPONSE_HEADERS, STREAM_OUTCOME } from "../protocol.ts";
 import type { EventStore } from "../resumable/event-store.ts";
 import { type FlushClock, StreamSession } from "../resumable/session.ts";
@@ -72,25 +72,6 @@ export async function startStoredStream(
       return { response: errorResponse(err, format.errorShape), session: undefined };
     }
   }
-  deps.store.create({
-    streamId: spec.streamId,
-    state: "streaming",
-    detail: null,
-    model: plan.model,
-    provider: attempt.provider,
-    route: plan.route,
-    format: plan.format,
-    owner,
-    createdAt: Date.now(),
-    finishedAt: null,
-    eventCount: 0,
-    byteCount: 0,
-    attempts: [
-      ...answer.failed.map((f) => ({ ...f, outcome: "failed" as const })),
-      { target: attempt.target, outcome: "answered" },
-    ],
-    hedged: answer.hedged,
-  });
   const state = x.state;
   trackStream(plan, answer, state, sink);
   const upstream = answerUpstream(plan, answer, call, deps.ctx.circuits);
@@ -109,6 +90,25 @@ export async function startStoredStream(
     },
     deps.clock,
   );
+  session.deferRecord({
+    streamId: spec.streamId,
+    state: "streaming",
+    detail: null,
+    model: plan.model,
+    provider: attempt.provider,
+    route: plan.route,
+    format: plan.format,
+    owner,
+    createdAt: Date.now(),
+    finishedAt: null,
+    eventCount: 0,
+    byteCount: 0,
+    attempts: [
+      ...answer.failed.map((f) => ({ ...f, outcome: "failed" as const })),
+      { target: attempt.target, outcome: "answered" },
+    ],
+    hedged: answer.hedged,
+  });
   // The timings travel as a final SSE comment, stored like any event so replays end the same way.
   session.onResume = () => state.metrics.resume();
   session.trailer = () => {
@@ -118,51 +118,45 @@ export async function startStoredStream(
     state.metrics.bytesSent(session.bytes);
     return timingComment(state.metrics.snapshot(Date.now()));
   };
-  const items = buildItems({
-    body: source,
-    format,
-    state,
-    abortUpstream: upstream.abort,
-    translate: translateStage(attempt, format),
-    steps: guardSteps(config, format, state, upstream.abort),
-    maxEventBytes: config.maxEventBytes,
-    watch: config.watch,
-    resumer: upstream.resumer,
-  });
+  const driven = driveItems(
+    {
+      body: source,
+      format,
+      state,
+      abortUpstream: upstream.abort,
+      translate: translateStage(attempt, format),
+      steps: guardSteps(config, format, state, upstream.abort),
+      maxEventBytes: config.maxEventBytes,
+      watch: config.watch,
+      resumer: upstream.resumer,
+    },
+    (item) => {
+      session.append(item.ev);
+      if (item.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
+    },
+  );
   // Keep-alives go to every live reader from the session; never numbered or stored.
   session.keepAlive(config.watch.keepAliveMs);
   const body = session.reader(0);
-  const reader = items.getReader();
   // Ending early (cancel, limits) stops the upstream at once, not at its next token.
   session.abortUpstream = (reason) => {
     upstream.abort(reason);
-    reader.cancel(reason).catch(() => {});
+    driven.cancel(reason);
   };
-  void pump(reader, session, state);
+  endWhenDriven(driven, session, state);
   for (const [k, v] of Object.entries(SSE_RESPONSE_HEADERS)) x.headers.set(k, v);
   x.headers.set(HEADER.streamId, spec.streamId);
   return { response: new Response(body, { status: 200, headers: x.headers }), session };
 }
 
-/** Reads the pipeline to its end whether or not anyone is listening. */
-async function pump(
-  reader: ReadableStreamDefaultReader<StreamItem>,
-  session: StreamSession,
-  state: StreamState,
-): Promise<void> {
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      session.append(value.ev);
-      if (value.info.parts.length > 0) state.metrics.firstClientContent(Date.now());
-      if (!session.live) return;
-    }
-    session.end(state.upstreamOutcome(), undefined, state.endDetail());
-  } catch {
-    session.end(STREAM_OUTCOME.interrupted, {
-      code: ERROR_CODE.internal,
-      message: "the gateway failed while streaming this answer",
-    });
-  }
+/** The pipeline was read to its end (whether or not anyone was listening): the session ends as it did. */
+function endWhenDriven(driven: DrivenEvents, session: StreamSession, state: StreamState): void {
+  driven.done.then(
+    () => session.end(state.upstreamOutcome(), undefined, state.endDetail()),
+    () =>
+      session.end(STREAM_OUTCOME.interrupted, {
+        code: ERROR_CODE.internal,
+        message: "the gateway failed while streaming this answer",
+      }),
+  );
 }

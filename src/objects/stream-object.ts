@@ -14,6 +14,7 @@ import {
   type HostIndex,
   SqlEventStore,
   type StreamRecord,
+  sqlBatchWriter,
   sqlHostIndex,
   utf8Length,
 } from "../resumable/event-store.ts";
@@ -58,7 +59,7 @@ interface Live {
  */
 export class StreamObject extends DurableObject<Env> {
   readonly #live = new Map<string, Live>();
-  readonly #clock = new FlushClock();
+  readonly #clock: FlushClock;
   readonly #index: HostIndex;
   /** When this instance last set the alarm for (undefined: no alarm pending as far as it knows). */
   #alarmAt: number | undefined;
@@ -66,6 +67,7 @@ export class StreamObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#index = sqlHostIndex(ctx.storage.sql);
+    this.#clock = new FlushClock(sqlBatchWriter(ctx.storage));
     ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage.sql);
       this.#alarmAt = (await ctx.storage.getAlarm()) ?? undefined;
@@ -173,6 +175,8 @@ export class StreamObject extends DurableObject<Env> {
 
   /** The stream's record, marking it `lost` first if this instance restarted while it was live. */
   #recordFor(id: string, owner: string): { record: StreamRecord; store: EventStore } {
+    // A live stream's record may still wait for its first bytes to leave: asked about, it is written now.
+    this.#live.get(id)?.session.storeRecord();
     const store = this.#store(id);
     let record = store.record();
     // The one place that decides who may see a stream: the principal that created it (or a valid resume

@@ -8,11 +8,12 @@ import type { ItemStep } from "./steps.ts";
 import type { StreamState } from "./stream-state.ts";
 import type { Translation } from "./translation.ts";
 import {
+  type DrivenEvents,
+  driveEvents,
   type Resumer,
   type SourceParts,
   type StreamWatch,
   upstreamBytes,
-  upstreamEvents,
 } from "./upstream-events.ts";
 
 /** Everything one stream's pipeline is built from. Stages are plugged in; the chain itself never changes. */
@@ -41,12 +42,12 @@ export interface PipelineSpec {
 }
 
 /**
- * Builds the event stream: upstream bytes → SSE events → (translation) → inspection with an honest
- * end → (steps), all in one runtime stream (see upstreamEvents). Nothing is buffered: each event is
- * handed on as soon as it is complete and no step holds it.
+ * Runs the pipeline (upstream bytes → SSE events → (translation) → inspection with an honest end →
+ * (steps)) to its end, putting each item as soon as it is complete and no step holds it: for a stored
+ * stream, whose session takes the items (see driveEvents).
  */
-export function buildItems(spec: PipelineSpec): ReadableStream<StreamItem> {
-  return upstreamEvents(sourceParts(spec));
+export function driveItems(spec: PipelineSpec, put: (item: StreamItem) => void): DrivenEvents {
+  return driveEvents(sourceParts(spec), put);
 }
 
 /** The event stream encoded for a client connected directly (no resumable store in between). */

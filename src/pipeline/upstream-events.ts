@@ -73,21 +73,35 @@ function tooLarge(error: SseDecodeError): InBandError {
 }
 
 /**
- * The first stage of every stream: reads the upstream body, decodes SSE, translates (if the provider's
- * format is not the client's) and inspects, all in one step per upstream read. These steps are pure
- * and synchronous, so fusing them saves a runtime stream hop per event (each costs more on workerd than
- * the work itself) without buffering: whatever one read completes is handed on at once.
- *
- * The answer ends at its end marker (`[DONE]`, `message_stop`, `response.completed`) or when a step
- * stops it (a guardrail block): the source then releases the upstream and closes at once, whether or
- * not the upstream ever hangs up. A failed read (connection reset) ends the stream with
- * `state.readFailed` set, so an in-band error can still be written; cancelling (the client went away)
- * cancels the upstream read and calls `onCancel`, which aborts the upstream request. An upstream event
- * longer than `maxEventLength` (one that never ends would otherwise grow memory without bound) stops
- * the stream as `interrupted`: the upstream is aborted and the client gets `upstream_event_too_large`.
+ * The source of a stored stream, driven to its end by itself: each item is put into the stream's
+ * session as soon as it is out, whether or not anyone reads it. No runtime stream carries the items
+ * (the session's readers are the one stream out of the object): a stream between the pipeline and the
+ * session cost a promise, a pull and an enqueue per event, more than the work it carried.
  */
-export function upstreamEvents(parts: SourceParts): ReadableStream<StreamItem> {
-  return eventSource(parts, { item: (item) => item, end: () => [] });
+export function driveEvents(parts: SourceParts, put: (item: StreamItem) => void): DrivenEvents {
+  let stopped = false;
+  const core = eventCore(parts, { item: (item) => item, end: () => [] }, (item) => {
+    if (!stopped) put(item);
+  });
+  const done = (async () => {
+    while (!stopped && (await core.advance())) {}
+  })();
+  return {
+    done,
+    cancel(reason) {
+      if (stopped) return;
+      stopped = true;
+      core.cancel(reason).catch(() => {});
+    },
+  };
+}
+
+/** A source driven to its end by itself (see driveEvents). */
+export interface DrivenEvents {
+  /** Settles once the last item was put (rejects if the pipeline itself failed). */
+  readonly done: Promise<void>;
+  /** Stops reading (the stream ended early: cancel, limits); nothing more is put. */
+  cancel(reason: string): void;
 }
 
 /**
@@ -96,7 +110,7 @@ export function upstreamEvents(parts: SourceParts): ReadableStream<StreamItem> {
  * workerd than the work it carries.
  */
 export function upstreamBytes(parts: SourceParts, encoder: ItemEncoder): ReadableStream<Uint8Array> {
-  return eventSource(parts, {
+  return eventStream(parts, {
     item: (item) => encoder.encode(item),
     end: () => [encoder.end()],
     keepAlive: () => KEEPALIVE,
@@ -124,7 +138,47 @@ interface Output<T> {
   keepAlive?(): T;
 }
 
-function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
+/** A source as a runtime stream: read by the runtime as its client pulls, no read-ahead. */
+function eventStream<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
+  let live: ReadableStreamDefaultController<T> | undefined;
+  const core = eventCore(parts, out, (t) => live?.enqueue(t));
+  return new ReadableStream<T>(
+    {
+      start(controller) {
+        live = controller;
+      },
+      async pull(controller) {
+        if (!(await core.advance())) controller.close();
+      },
+      cancel: (reason) => core.cancel(reason),
+    },
+    // No read-ahead: read upstream only when downstream asks, so backpressure reaches the upstream socket.
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * The first stage of every stream: reads the upstream body, decodes SSE, translates (if the provider's
+ * format is not the client's) and inspects, all in one step per upstream read. These steps are pure
+ * and synchronous, so fusing them saves a runtime stream hop per event (each costs more on workerd than
+ * the work itself) without buffering: whatever one read completes is handed on at once.
+ *
+ * The answer ends at its end marker (`[DONE]`, `message_stop`, `response.completed`) or when a step
+ * stops it (a guardrail block): the source then releases the upstream and closes at once, whether or
+ * not the upstream ever hangs up. A failed read (connection reset) ends the stream with
+ * `state.readFailed` set, so an in-band error can still be written; cancelling (the client went away)
+ * cancels the upstream read and calls `onCancel`, which aborts the upstream request. An upstream event
+ * longer than `maxEventLength` (one that never ends would otherwise grow memory without bound) stops
+ * the stream as `interrupted`: the upstream is aborted and the client gets `upstream_event_too_large`.
+ *
+ * `advance` reads until at least one item is out (true) or the stream is over (false).
+ */
+interface EventCore {
+  advance(): Promise<boolean>;
+  cancel(reason: unknown): Promise<void>;
+}
+
+function eventCore<T>(parts: SourceParts, out: Output<T>, put: (t: T) => void): EventCore {
   const { state, inspector, steps, format } = parts;
   // A continuation swaps these for the next attempt's (see `resume`).
   let reader = parts.body;
@@ -132,7 +186,6 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   let seam: Seam | undefined;
   let sse = new SseByteDecoder({ maxEventLength: parts.maxEventLength });
   const watch = parts.watch;
-  let live: ReadableStreamDefaultController<T> | undefined;
   // The stall watchdog counts only while a read of the upstream is under way: a client that is slow to
   // pull is backpressure, not an upstream that went silent.
   let reading = false;
@@ -172,7 +225,7 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
       () => watch.keepAliveMs,
       () => {
         try {
-          live?.enqueue(make());
+          put(make());
         } catch {
           // The stream is no longer open (it errored): nothing to keep alive.
           timer.stop();
@@ -190,7 +243,7 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   const later = asyncStep(steps);
   later?.attach((items) => {
     try {
-      for (const item of items) live?.enqueue(out.item(item));
+      for (const item of items) put(out.item(item));
     } catch {
       // The stream is no longer open (cancelled): nothing to deliver.
       return;
@@ -199,7 +252,7 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
     if (state.answerEnded) reader.cancel("the answer ended").catch(() => {});
   });
   /** Runs inspected items through the steps and enqueues what comes out, returning how many did. */
-  const send = (inspected: readonly StreamItem[], controller: ReadableStreamDefaultController<T>): number => {
+  const send = (inspected: readonly StreamItem[]): number => {
     let n = 0;
     for (const one of inspected) {
       if (!contentSeen && one.info.parts.length > 0) {
@@ -217,7 +270,7 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
         if (one.info.finishReason !== undefined) finished = true;
       }
       for (const item of runSteps(steps, one)) {
-        controller.enqueue(out.item(item));
+        put(out.item(item));
         n++;
       }
     }
@@ -237,12 +290,12 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
     state.outcome === undefined &&
     !cancelled;
   /** One translated (or upstream) event through the seam of a continuation, if any, to the inspector. */
-  const pass = (t: TranslatedEvent, controller: ReadableStreamDefaultController<T>): number => {
+  const pass = (t: TranslatedEvent): number => {
     if (t.failure !== undefined && canContinue()) {
       pending = t.failure;
       return 0;
     }
-    if (seam === undefined) return send(inspector.item(t.ev, t.info), controller);
+    if (seam === undefined) return send(inspector.item(t.ev, t.info));
     const joined = seam.push(t.ev);
     if (!joined.ok) {
       pending = joined.error;
@@ -254,26 +307,26 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
       // delivered text (a replay that failed again) leaves no trace in the answer.
       if (marker !== undefined) {
         state.continued(marker.code);
-        n += send([{ ev: commentEvent(`: continued after ${marker.code}\n\n`), info: NO_TEXT }], controller);
+        n += send([{ ev: commentEvent(`: continued after ${marker.code}\n\n`), info: NO_TEXT }]);
         marker = undefined;
       }
-      n += send(inspector.item(j.ev, j.info), controller);
+      n += send(inspector.item(j.ev, j.info));
     }
     return n;
   };
   /** Enqueues the items of `events` until the answer ends (or a failure waits for a continuation). */
-  const emit = (events: readonly SseEvent[], controller: ReadableStreamDefaultController<T>): number => {
+  const emit = (events: readonly SseEvent[]): number => {
     let n = 0;
     for (const ev of events) {
-      if (translation === undefined) n += pass({ ev, info: undefined }, controller);
-      else for (const t of translation.push(ev)) if (pending === undefined) n += pass(t, controller);
+      if (translation === undefined) n += pass({ ev, info: undefined });
+      else for (const t of translation.push(ev)) if (pending === undefined) n += pass(t);
       // Whatever follows the end of the answer (or a failure) in the same read is not part of it.
       if (state.answerEnded || pending !== undefined) break;
     }
     // The decoder refused an event: the answer stops here, unless it had already ended before it.
     if (sse.error !== undefined && !state.answerEnded && pending === undefined) {
       const error = tooLarge(sse.error);
-      n += send(inspector.stop(error), controller);
+      n += send(inspector.stop(error));
       parts.abortUpstream(error.code);
     }
     return n;
@@ -346,95 +399,88 @@ function eventSource<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
       : "the upstream stream ended before the response was complete";
     return { error: { code: ERROR_CODE.upstreamInterrupted, message }, ending };
   };
-  return new ReadableStream<T>(
-    {
-      start(controller) {
-        live = controller;
-      },
-      async pull(controller) {
-        // A pull that enqueues nothing is not called again (no read-ahead), so read until a whole event is out.
-        let ending: readonly TranslatedEvent[] | undefined;
-        while (!state.answerEnded) {
-          // The asynchronous step holds as much as it may: read on once a verdict frees room.
-          const room = later?.ready();
-          if (room !== undefined) {
-            await room;
-            if (state.answerEnded) break;
-          }
-          let chunk: ReadableStreamReadResult<Uint8Array>;
-          reading = true;
-          watchdog?.touch();
-          try {
-            chunk = await reader.read();
-          } catch {
-            state.readFailed = true;
-            chunk = { done: true, value: undefined };
-          } finally {
-            reading = false;
-          }
-          if (stalled !== undefined) {
-            const error = {
-              code: ERROR_CODE.upstreamStalled,
-              message: contentSeen
-                ? `the upstream sent nothing for ${stalled.ms} ms in the middle of the answer`
-                : `the upstream sent no first token within ${stalled.ms} ms`,
-            };
-            stalled = undefined;
-            if (await resume(error)) continue;
-            send(inspector.stop(original ?? error), controller);
-            parts.abortUpstream(error.code);
-            break;
-          }
-          if (!chunk.done) {
-            const n = emit(sse.push(chunk.value), controller);
-            if (pending === undefined) {
-              if (n > 0 && !state.answerEnded) return;
-              continue;
-            }
-          } else if (pending === undefined && !state.answerEnded) {
-            emit(lastEvents(), controller);
-            if (pending === undefined && !state.answerEnded && canContinue()) {
-              const c = cut();
-              pending = c.error;
-              ending = c.ending;
-            }
-          }
-          if (pending !== undefined) {
-            const failure = pending;
-            pending = undefined;
-            ending = undefined;
-            if (await resume(failure)) continue;
-            // Nothing could continue it: the answer ends with the first failure, in band.
-            send(inspector.stop(original ?? failure), controller);
-            parts.abortUpstream(failure.code);
-          }
+  return {
+    async advance() {
+      // A pull that enqueues nothing is not called again (no read-ahead), so read until a whole event is out.
+      let ending: readonly TranslatedEvent[] | undefined;
+      while (!state.answerEnded) {
+        // The asynchronous step holds as much as it may: read on once a verdict frees room.
+        const room = later?.ready();
+        if (room !== undefined) {
+          await room;
+          if (state.answerEnded) break;
+        }
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        reading = true;
+        watchdog?.touch();
+        try {
+          chunk = await reader.read();
+        } catch {
+          state.readFailed = true;
+          chunk = { done: true, value: undefined };
+        } finally {
+          reading = false;
+        }
+        if (stalled !== undefined) {
+          const error = {
+            code: ERROR_CODE.upstreamStalled,
+            message: contentSeen
+              ? `the upstream sent nothing for ${stalled.ms} ms in the middle of the answer`
+              : `the upstream sent no first token within ${stalled.ms} ms`,
+          };
+          stalled = undefined;
+          if (await resume(error)) continue;
+          send(inspector.stop(original ?? error));
+          parts.abortUpstream(error.code);
           break;
         }
-        if (state.answerEnded) {
-          // Release the upstream now: the client's answer must not wait for the upstream to hang up.
-          reader.cancel("the answer ended").catch(() => {});
+        if (!chunk.done) {
+          const n = emit(sse.push(chunk.value));
+          if (pending === undefined) {
+            if (n > 0 && !state.answerEnded) return true;
+            continue;
+          }
+        } else if (pending === undefined && !state.answerEnded) {
+          emit(lastEvents());
+          if (pending === undefined && !state.answerEnded && canContinue()) {
+            const c = cut();
+            pending = c.error;
+            ending = c.ending;
+          }
         }
-        for (const item of endItems(parts, translation, ending)) controller.enqueue(out.item(item));
-        if (later !== undefined) {
-          // The last verdicts: what they release (or the block) is enqueued as they arrive.
-          await later.settled();
-          later.stop();
+        if (pending !== undefined) {
+          const failure = pending;
+          pending = undefined;
+          ending = undefined;
+          if (await resume(failure)) continue;
+          // Nothing could continue it: the answer ends with the first failure, in band.
+          send(inspector.stop(original ?? failure));
+          parts.abortUpstream(failure.code);
         }
-        for (const chunk of out.end()) controller.enqueue(chunk);
-        stopTimers();
-        controller.close();
-      },
-      async cancel(reason) {
-        cancelled = true;
-        later?.stop();
-        stopTimers();
-        parts.onCancel(reason);
-        await reader.cancel(reason).catch(() => {});
-      },
+        break;
+      }
+      if (state.answerEnded) {
+        // Release the upstream now: the client's answer must not wait for the upstream to hang up.
+        reader.cancel("the answer ended").catch(() => {});
+      }
+      for (const item of endItems(parts, translation, ending)) put(out.item(item));
+      if (later !== undefined) {
+        // The last verdicts: what they release (or the block) is enqueued as they arrive.
+        await later.settled();
+        later.stop();
+      }
+      for (const chunk of out.end()) put(chunk);
+      stopTimers();
+      return false;
     },
-    // No read-ahead: read upstream only when downstream asks, so backpressure reaches the upstream socket.
-    { highWaterMark: 0 },
-  );
+    async cancel(reason) {
+      cancelled = true;
+      later?.stop();
+      stopTimers();
+      parts.onCancel(reason);
+      await reader.cancel(reason).catch(() => {});
+    },
+  };
 }
 
 /**

@@ -16,9 +16,14 @@ interface Batch {
  * per 1,000 events read the same on both stores.
  */
 export class MemoryEventStore implements EventStore {
+  readonly streamId: string;
   #record: StreamRecord | undefined;
   /** In `firstSeq` order, as SQLite returns them. */
   #batches: Batch[] = [];
+
+  constructor(streamId = "stream") {
+    this.streamId = streamId;
+  }
 
   create(record: StreamRecord): void {
     // SQLite's `stream` table holds one row (id = 1): a second INSERT fails on its key.

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ROW_TEXT_BYTES, SqlEventStore } from "../../src/resumable/event-store.ts";
+import { ROW_TEXT_BYTES, SqlEventStore, sqlBatchWriter } from "../../src/resumable/event-store.ts";
 import { migrate } from "../../src/resumable/schema.ts";
 import { eventStoreContract, NEW_RECORD, type WithStore } from "../support/event-store-contract.ts";
 
@@ -238,5 +238,70 @@ describe("SqlEventStore streams sharing one object", () => {
       }
     });
     expect(thrown).toMatch(/its own store/);
+  });
+});
+
+// Issue 17: a host writes all of its streams' waiting batches in one transaction per tick.
+describe("sqlBatchWriter", () => {
+  const idOf = (i: number) => `dfw-1.${String(i).padStart(22, "s")}`;
+
+  it("stores 25 streams' batches in one call (more rows than one statement binds), each with its counters", async () => {
+    const got = await runInDurableObject(freshObject(), (_instance, state) => {
+      const stores = Array.from({ length: 25 }, (_, i) => new SqlEventStore(state.storage, idOf(i)));
+      for (const s of stores) s.create({ ...NEW_RECORD, streamId: s.streamId });
+      sqlBatchWriter(state.storage).appendBatches(
+        stores.map((s, i) => ({
+          streamId: s.streamId,
+          firstSeq: 1,
+          events: [sse(1, `s${i}a`), sse(2, `s${i}b`)],
+          bytes: 10 + i,
+        })),
+      );
+      return stores.map((s) => ({ events: s.readAfter(0), rec: s.record(), rows: s.rowCount() }));
+    });
+    for (const [i, s] of got.entries()) {
+      expect(s.events).toEqual([sse(1, `s${i}a`), sse(2, `s${i}b`)]);
+      expect([s.rec?.eventCount, s.rec?.byteCount, s.rows]).toEqual([2, 10 + i, 1]);
+    }
+  });
+
+  it("writes all or nothing: one row in the way leaves no stream's batch and no counter behind", async () => {
+    const got = await runInDurableObject(freshObject(), (_instance, state) => {
+      const a = new SqlEventStore(state.storage, idOf(1));
+      const b = new SqlEventStore(state.storage, idOf(2));
+      a.create({ ...NEW_RECORD, streamId: a.streamId });
+      b.create({ ...NEW_RECORD, streamId: b.streamId });
+      // A row already where b's batch goes: that INSERT fails after a's was made.
+      state.storage.sql.exec(
+        "INSERT INTO event_batch (stream_id, first_seq, part, last_seq, events) VALUES (?, 1, 0, 1, '[]')",
+        b.streamId,
+      );
+      let threw = false;
+      try {
+        sqlBatchWriter(state.storage).appendBatches([
+          { streamId: a.streamId, firstSeq: 1, events: [sse(1, "a")], bytes: 5 },
+          { streamId: b.streamId, firstSeq: 1, events: [sse(1, "b")], bytes: 5 },
+        ]);
+      } catch {
+        threw = true;
+      }
+      return { threw, a: a.readAfter(0), aCount: a.record()?.eventCount, bCount: b.record()?.eventCount };
+    });
+    expect(got).toEqual({ threw: true, a: [], aCount: 0, bCount: 0 });
+  });
+
+  it("cuts a big batch into row pieces as a single stream's write does", async () => {
+    const big = "é".repeat(ROW_TEXT_BYTES);
+    const got = await runInDurableObject(freshObject(), (_instance, state) => {
+      const s = new SqlEventStore(state.storage, idOf(3));
+      s.create({ ...NEW_RECORD, streamId: s.streamId });
+      sqlBatchWriter(state.storage).appendBatches([
+        { streamId: s.streamId, firstSeq: 1, events: [big, sse(2, "after")], bytes: 1 },
+      ]);
+      return { events: s.readAfter(0), rows: s.rowCount(), largest: largestRow(state.storage.sql) };
+    });
+    expect(got.events).toEqual([big, sse(2, "after")]);
+    expect(got.rows).toBe(3);
+    expect(got.largest).toBeLessThanOrEqual(ROW_TEXT_BYTES);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GuardrailStep } from "../../../src/guardrail/stage.ts";
 import { bodySource } from "../../../src/pipeline/body-source.ts";
-import { buildItems, buildPipeline } from "../../../src/pipeline/build.ts";
+import { buildPipeline, driveItems } from "../../../src/pipeline/build.ts";
 import { StreamState } from "../../../src/pipeline/stream-state.ts";
 import { Translation } from "../../../src/pipeline/translation.ts";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
@@ -104,20 +104,22 @@ describe("an upstream event longer than MAX_EVENT_BYTES", () => {
     expect(seen.reads).toBe(3);
   });
 
-  it("ends a resumable answer's item stream the same way", async () => {
+  it("ends a stored answer's driven pipeline the same way", async () => {
     const up = upstream([chunk("Hi"), ...endless(5)]);
     const state = new StreamState();
     const aborted: string[] = [];
-    const items = buildItems({
-      body: bodySource(up.body),
-      format: chat,
-      state,
-      abortUpstream: (reason) => aborted.push(reason),
-      maxEventBytes: LIMIT,
-    });
     const raws: string[] = [];
-    const reader = items.getReader();
-    for (let next = await reader.read(); !next.done; next = await reader.read()) raws.push(next.value.ev.raw);
+    const driven = driveItems(
+      {
+        body: bodySource(up.body),
+        format: chat,
+        state,
+        abortUpstream: (reason) => aborted.push(reason),
+        maxEventBytes: LIMIT,
+      },
+      (item) => raws.push(item.ev.raw),
+    );
+    await driven.done;
     expect(raws).toHaveLength(2);
     expect(raws[1]).toContain('"code":"upstream_event_too_large"');
     expect(aborted).toEqual(["upstream_event_too_large"]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GuardrailStep } from "../../../src/guardrail/stage.ts";
 import { bodySource } from "../../../src/pipeline/body-source.ts";
-import { buildItems, buildPipeline } from "../../../src/pipeline/build.ts";
+import { buildPipeline, driveItems } from "../../../src/pipeline/build.ts";
 import { StreamState } from "../../../src/pipeline/stream-state.ts";
 import { SseDecoder } from "../../../src/sse/decoder.ts";
 import type { SseEvent } from "../../../src/sse/types.ts";
@@ -139,29 +139,20 @@ describe("a block ends the answer without waiting for the upstream", () => {
     expect(state.endDetail()).toMatch(/^guardrail_blocked: .*"payment_card"/);
   });
 
-  it("ends the item stream of a resumable answer the same way", async () => {
+  it("ends a stored answer's driven pipeline the same way", async () => {
     const up = upstream([chunk(card), chunk(" is mine")], "hang");
     const state = new StreamState();
     const steps = [new GuardrailStep(config(rules), chat, state, () => {})];
-    const items = buildItems({
-      body: bodySource(up.body),
-      format: chat,
-      state,
-      abortUpstream: () => {},
-      steps,
-      maxEventBytes,
-    });
-    const reader = items.getReader();
     const raws: string[] = [];
-    for (;;) {
-      const next = await Promise.race([
-        reader.read(),
-        new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 2000)),
-      ]);
-      if (next === "timeout") throw new Error("the item stream did not close");
-      if (next.done) break;
-      raws.push(next.value.ev.raw);
-    }
+    const driven = driveItems(
+      { body: bodySource(up.body), format: chat, state, abortUpstream: () => {}, steps, maxEventBytes },
+      (item) => raws.push(item.ev.raw),
+    );
+    const ended = await Promise.race([
+      driven.done.then(() => "ended" as const),
+      new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 2000)),
+    ]);
+    if (ended === "timeout") throw new Error("the driven pipeline did not end");
     expect(raws.at(-1)).toBe("data: [DONE]\n\n");
     expect(state.upstreamOutcome()).toBe("blocked");
   });

@@ -8,6 +8,7 @@ import { FORMATS } from "../../../src/upstream/registry.ts";
 
 /** An in-memory store whose writes fail when `fails` says so (storage full, an oversized row, a reset). */
 class FlakyStore implements EventStore {
+  readonly streamId = "flaky";
   readonly batches: { firstSeq: number; events: readonly string[] }[] = [];
   finished: { state: StreamOutcome; detail: string | null } | undefined;
   constructor(readonly fails: (firstSeq: number, events: readonly string[]) => boolean) {}

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ERROR_CODE, type StreamOutcome } from "../../../src/protocol.ts";
+import type { PendingBatch } from "../../../src/resumable/event-store.ts";
 import { MemoryEventStore } from "../../../src/resumable/memory-event-store.ts";
 import {
   FLUSH_BYTES,
@@ -227,7 +228,7 @@ describe("StreamSession batching", () => {
     const { session, store } = setup();
     for (let burst = 0; burst < 5; burst++) {
       for (let i = 0; i < 20; i++) session.append(token(`b${burst}t${i}`));
-      vi.advanceTimersByTime(200);
+      vi.advanceTimersByTime(FLUSH_INTERVAL_MS * 2);
     }
     expect(store.rowCount()).toBe(5);
     expect(store.readAfter(0)).toHaveLength(100);
@@ -236,14 +237,14 @@ describe("StreamSession batching", () => {
 
   it("writes a steady stream once per interval, not once per token", () => {
     const { session, store } = setup();
-    // A token every 10 ms for one second: each 50 ms window holds 5 of them.
-    for (let i = 0; i < 100; i++) {
+    // A token every 10 ms for five seconds: each 250 ms window holds 25 of them.
+    for (let i = 0; i < 500; i++) {
       session.append(token(`t${i}`));
       vi.advanceTimersByTime(10);
     }
-    expect(FLUSH_INTERVAL_MS).toBe(50);
+    expect(FLUSH_INTERVAL_MS).toBe(250);
     expect(store.rowCount()).toBe(20);
-    expect(store.readAfter(0)).toHaveLength(100);
+    expect(store.readAfter(0)).toHaveLength(500);
   });
 
   it("writes at once when a batch reaches FLUSH_BYTES, without waiting for the timer", () => {
@@ -485,5 +486,150 @@ describe("StreamSession sharing a FlushClock", () => {
     b.session.end("complete");
     expect(vi.getTimerCount()).toBe(0);
     expect(b.store.readAfter(0)).toEqual([numbered(token("b1"), 1)]);
+  });
+});
+
+// Issue 17: with a writer, a tick is one write for every stream of the object, and one stream's
+// failing batch stays its own.
+describe("a FlushClock with a writer", () => {
+  /** A writer over the stores it is given, recording each call; it fails while `failing` is set. */
+  function writerOver(stores: Map<string, MemoryEventStore>) {
+    const calls: string[][] = [];
+    const writer = {
+      failing: false,
+      appendBatches(batches: readonly PendingBatch[]) {
+        calls.push(batches.map((b) => b.streamId));
+        if (writer.failing) throw new Error("SQLITE_FULL: database or disk is full");
+        for (const b of batches) stores.get(b.streamId)?.appendBatch(b.firstSeq, b.events, b.bytes);
+      },
+    };
+    return { writer, calls };
+  }
+
+  function sessionOn(clock: FlushClock, store: MemoryEventStore) {
+    store.create({ ...NEW_RECORD, streamId: store.streamId });
+    return new StreamSession(
+      store,
+      openAiChatFormat,
+      NO_LIMITS,
+      () => Date.now(),
+      () => {},
+      clock,
+    );
+  }
+
+  it("writes every waiting stream's batch in one call per tick", () => {
+    const a = new MemoryEventStore("a");
+    const b = new MemoryEventStore("b");
+    const { writer, calls } = writerOver(
+      new Map([
+        ["a", a],
+        ["b", b],
+      ]),
+    );
+    const clock = new FlushClock(writer);
+    const sa = sessionOn(clock, a);
+    const sb = sessionOn(clock, b);
+    sa.append(token("a1"));
+    sb.append(token("b1"));
+    sa.append(token("a2"));
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    expect(calls).toEqual([["a", "b"]]);
+    expect(a.readAfter(0)).toEqual([numbered(token("a1"), 1), numbered(token("a2"), 2)]);
+    expect(b.readAfter(0)).toEqual([numbered(token("b1"), 1)]);
+    // The next batch goes on from where the written one ended.
+    sa.append(token("a3"));
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    expect(calls).toEqual([["a", "b"], ["a"]]);
+    expect(a.readAfter(2)).toEqual([numbered(token("a3"), 3)]);
+    expect(a.record()?.eventCount).toBe(3);
+  });
+
+  it("writes each batch alone when the joint write fails: the failing stream ends in band, the other is stored", async () => {
+    const good = new MemoryEventStore("good");
+    // This stream's own write fails too: its storage is what the joint write stumbled on.
+    const bad = new MemoryEventStore("bad");
+    bad.appendBatch = () => {
+      throw new Error("SQLITE_TOOBIG: string or blob too big");
+    };
+    const { writer } = writerOver(new Map([["good", good]]));
+    writer.failing = true;
+    const clock = new FlushClock(writer);
+    const sg = sessionOn(clock, good);
+    const sb = sessionOn(clock, bad);
+    const badReader = new Tap(sb.reader(0));
+    sg.append(token("kept"));
+    sb.append(token("lost"));
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    expect(good.readAfter(0)).toEqual([numbered(token("kept"), 1)]);
+    expect(sg.live).toBe(true);
+    expect(sb.live).toBe(false);
+    const got = await badReader.rest();
+    expect(got[0]).toBe(numbered(token("lost"), 1));
+    expect(got[1]).toContain('"code":"internal_error"');
+    expect(got[1]).toContain("could not store this answer");
+  });
+});
+
+// Issue 17: the record waits until the first bytes are out, so the first byte does not wait for a commit.
+describe("StreamSession's deferred record", () => {
+  function deferred(store = new MemoryEventStore()) {
+    const session = new StreamSession(
+      store,
+      openAiChatFormat,
+      NO_LIMITS,
+      () => Date.now(),
+      () => {},
+    );
+    session.deferRecord(NEW_RECORD);
+    return { session, store };
+  }
+
+  it("is written right after a reader took its first bytes, not before", async () => {
+    const { session, store } = deferred();
+    session.append(token("a"));
+    const tap = new Tap(session.reader(0));
+    expect(store.record()).toBeUndefined();
+    expect(await tap.next()).toBe(numbered(token("a"), 1));
+    expect(store.record()).toBeUndefined();
+    vi.advanceTimersByTime(0);
+    expect(store.record()?.streamId).toBe(NEW_RECORD.streamId);
+    // Live events after that are pushed as before.
+    session.append(token("b"));
+    expect(await tap.next()).toBe(numbered(token("b"), 2));
+  });
+
+  it("is written with the first batch when nobody reads, and before the end's counters", () => {
+    const { session, store } = deferred();
+    session.append(token("a"));
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    expect(store.record()?.eventCount).toBe(1);
+    const other = deferred();
+    other.session.end("complete");
+    expect(other.store.record()?.state).toBe("complete");
+  });
+
+  it("is written at once when the host is asked about the stream", () => {
+    const { session, store } = deferred();
+    expect(session.storeRecord()).toBe(true);
+    expect(store.record()?.state).toBe("streaming");
+    // Only once: a second call writes nothing more (a second INSERT would fail on its key).
+    expect(session.storeRecord()).toBe(true);
+  });
+
+  it("ends the stream in band, storing nothing after it, when the record cannot be written", async () => {
+    const store = new MemoryEventStore();
+    store.create = () => {
+      throw new Error("SQLITE_FULL: database or disk is full");
+    };
+    const { session } = deferred(store);
+    session.append(token("a"));
+    const tap = new Tap(session.reader(0));
+    expect(session.storeRecord()).toBe(false);
+    expect(session.live).toBe(false);
+    const got = await tap.rest();
+    expect(got[0]).toBe(numbered(token("a"), 1));
+    expect(got[1]).toContain("could not store this answer");
+    expect(store.rowCount()).toBe(0);
   });
 });
