@@ -441,19 +441,23 @@ describe("StreamSession ending its own stream", () => {
 });
 
 // Issue 17: the streams of one object share one flush clock, so their batches are written in one turn.
+/** A session on `clock` over `store`, its record created. */
+function sessionOnClock(clock: FlushClock, store: MemoryEventStore): StreamSession {
+  store.create({ ...NEW_RECORD, streamId: store.streamId });
+  return new StreamSession(
+    store,
+    openAiChatFormat,
+    NO_LIMITS,
+    () => Date.now(),
+    () => {},
+    clock,
+  );
+}
+
 describe("StreamSession sharing a FlushClock", () => {
   function sessionOn(clock: FlushClock) {
     const store = new MemoryEventStore();
-    store.create(NEW_RECORD);
-    const session = new StreamSession(
-      store,
-      openAiChatFormat,
-      NO_LIMITS,
-      () => Date.now(),
-      () => {},
-      clock,
-    );
-    return { store, session };
+    return { store, session: sessionOnClock(clock, store) };
   }
 
   it("keeps one timer for all of its streams and writes every waiting batch when it fires", () => {
@@ -506,18 +510,6 @@ describe("a FlushClock with a writer", () => {
     return { writer, calls };
   }
 
-  function sessionOn(clock: FlushClock, store: MemoryEventStore) {
-    store.create({ ...NEW_RECORD, streamId: store.streamId });
-    return new StreamSession(
-      store,
-      openAiChatFormat,
-      NO_LIMITS,
-      () => Date.now(),
-      () => {},
-      clock,
-    );
-  }
-
   it("writes every waiting stream's batch in one call per tick", () => {
     const a = new MemoryEventStore("a");
     const b = new MemoryEventStore("b");
@@ -528,8 +520,8 @@ describe("a FlushClock with a writer", () => {
       ]),
     );
     const clock = new FlushClock(writer);
-    const sa = sessionOn(clock, a);
-    const sb = sessionOn(clock, b);
+    const sa = sessionOnClock(clock, a);
+    const sb = sessionOnClock(clock, b);
     sa.append(token("a1"));
     sb.append(token("b1"));
     sa.append(token("a2"));
@@ -555,8 +547,8 @@ describe("a FlushClock with a writer", () => {
     const { writer } = writerOver(new Map([["good", good]]));
     writer.failing = true;
     const clock = new FlushClock(writer);
-    const sg = sessionOn(clock, good);
-    const sb = sessionOn(clock, bad);
+    const sg = sessionOnClock(clock, good);
+    const sb = sessionOnClock(clock, bad);
     const badReader = new Tap(sb.reader(0));
     sg.append(token("kept"));
     sb.append(token("lost"));
