@@ -151,12 +151,15 @@ export async function startStoredStream(
 
 /** The pipeline was read to its end (whether or not anyone was listening): the session ends as it did. */
 function endWhenDriven(driven: DrivenEvents, session: StreamSession, state: StreamState): void {
-  driven.done.then(
-    () => session.end(state.upstreamOutcome(), undefined, state.endDetail()),
-    () =>
-      session.end(STREAM_OUTCOME.interrupted, {
-        code: ERROR_CODE.internal,
-        message: "the gateway failed while streaming this answer",
-      }),
-  );
+  driven.done
+    .then(
+      () => session.end(state.upstreamOutcome(), undefined, state.endDetail()),
+      () =>
+        session.end(STREAM_OUTCOME.interrupted, {
+          code: ERROR_CODE.internal,
+          message: "the gateway failed while streaming this answer",
+        }),
+    )
+    // end() closes its readers before it calls the end listeners: a throw after that leaves nobody waiting.
+    .catch(() => {});
 }

@@ -114,27 +114,14 @@ export class StreamObject extends DurableObject<Env> {
     if (!isStreamId(id) || this.#live.has(id)) {
       throw new GatewayError(400, ERROR_CODE.invalidRequest, "invalid stream start");
     }
-    const store = this.#store(id);
-    let started: Awaited<ReturnType<typeof startStoredStream>>;
-    try {
-      started = await startStoredStream(spec, owner, {
-        ctx: exchangeContext(this.env),
-        store,
-        clock: this.#clock,
-        onFinished: () => this.#finished(id, store),
-      });
-    } catch (err) {
-      // Failed after its record was written: ended now, or it would stay `streaming` with no session.
-      if (store.record()?.state === "streaming") {
-        store.finish(
-          STREAM_OUTCOME.interrupted,
-          "internal_error: the gateway failed to start this stream",
-          Date.now(),
-        );
-        this.#finished(id, store);
-      }
-      throw err;
-    }
+    // Nothing is stored before the answer's first bytes (the session writes the record after them), so a
+    // start that fails leaves nothing behind to end.
+    const started = await startStoredStream(spec, owner, {
+      ctx: exchangeContext(this.env),
+      store: this.#store(id),
+      clock: this.#clock,
+      onFinished: () => this.#finished(id, owner),
+    });
     const { session } = started;
     // A stream that already ended (onFinished ran) is not live any more.
     if (session?.live === true) {
@@ -145,19 +132,12 @@ export class StreamObject extends DurableObject<Env> {
   }
 
   /** After a stream's end: it leaves memory (readers replay it from storage), retention by alarm, its slot freed. */
-  #finished(id: string, store: EventStore): void {
+  #finished(id: string, owner: string): void {
     this.#live.delete(id);
     const ttl = configFor(this.env).streamTtlSeconds * 1000;
     this.#alarmBy(Date.now() + ttl).catch(() => {});
-    let record: StreamRecord | undefined;
-    try {
-      record = store.record();
-    } catch {
-      // Storage is failing (the session has ended the stream for it); the slot's lease expires by itself.
-      return;
-    }
-    // The stream no longer counts against its owner's open streams.
-    if (record !== undefined) void exchangeContext(this.env).slots.release(record.owner, record.streamId);
+    // The stream no longer counts against its owner's open streams, even when none of it could be stored.
+    void exchangeContext(this.env).slots.release(owner, id);
   }
 
   /** Makes sure the alarm fires by `at` (one alarm serves every stream: it only ever moves earlier here). */
@@ -206,7 +186,7 @@ export class StreamObject extends DurableObject<Env> {
     store.appendBatch(record.eventCount + 1, events, utf8Length(events));
     const now = Date.now();
     store.finish(STREAM_OUTCOME.lost, describeError(lost), now);
-    this.#finished(record.streamId, store);
+    this.#finished(record.streamId, record.owner);
     // The instance that measured this stream is gone: its one data point is written now, from what was stored.
     const metrics = new StreamMetrics();
     metrics.requestReceived(record.createdAt);

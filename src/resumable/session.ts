@@ -106,6 +106,8 @@ interface Reader {
   /** The reader's one pull (see `reader`), settled by `release` once it is closed or cancelled. */
   readonly released: Promise<void>;
   readonly release: () => void;
+  /** Whether anything was queued for it yet (its pull before that says nothing about bytes leaving). */
+  given: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -265,7 +267,10 @@ export class StreamSession {
   #send(text: string, bytes: Uint8Array): void {
     this.#log.push(text);
     this.#bytes += bytes.byteLength;
-    for (const r of this.#readers) r.controller.enqueue(bytes);
+    for (const r of this.#readers) {
+      r.controller.enqueue(bytes);
+      r.given = true;
+    }
     this.#keepAlive?.touch();
     if (this.#storeFailed) return;
     this.#pending.push(text);
@@ -388,7 +393,7 @@ export class StreamSession {
           const released = new Promise<void>((resolve) => {
             release = resolve;
           });
-          reader = { controller, released, release };
+          reader = { controller, released, release, given: this.#log.length > after || prefix !== "" };
           this.#readers.add(reader);
         }
       },
@@ -396,8 +401,9 @@ export class StreamSession {
       // only when the reader ends, so it is not called again: live events are pushed, and a pull per
       // event would cost for nothing (a pull left pending after the end keeps the object from eviction).
       pull: () => {
+        if (reader === undefined || !reader.given) return undefined;
         this.#firstBytesOut();
-        return reader?.released;
+        return reader.released;
       },
       cancel: () => {
         // The client went away: the generation goes on, stored for when it comes back.

@@ -566,16 +566,30 @@ describe("a FlushClock with a writer", () => {
 // Issue 17: the record waits until the first bytes are out, so the first byte does not wait for a commit.
 describe("StreamSession's deferred record", () => {
   function deferred(store = new MemoryEventStore()) {
+    const outcomes: StreamOutcome[] = [];
     const session = new StreamSession(
       store,
       openAiChatFormat,
       NO_LIMITS,
       () => Date.now(),
-      () => {},
+      (o) => outcomes.push(o),
     );
     session.deferRecord(NEW_RECORD);
-    return { session, store };
+    return { session, store, outcomes };
   }
+
+  it("is not written for a reader that has been given nothing yet, however long it waits", async () => {
+    const { session, store } = deferred();
+    // The client's reader exists before the first event (the object answers before it has any).
+    const tap = new Tap(session.reader(0));
+    await Promise.resolve();
+    vi.advanceTimersByTime(0);
+    expect(store.record()).toBeUndefined();
+    session.append(token("a"));
+    expect(await tap.next()).toBe(numbered(token("a"), 1));
+    vi.advanceTimersByTime(0);
+    expect(store.record()?.streamId).toBe(NEW_RECORD.streamId);
+  });
 
   it("is written right after a reader took its first bytes, not before", async () => {
     const { session, store } = deferred();
@@ -614,11 +628,13 @@ describe("StreamSession's deferred record", () => {
     store.create = () => {
       throw new Error("SQLITE_FULL: database or disk is full");
     };
-    const { session } = deferred(store);
+    const { session, outcomes } = deferred(store);
     session.append(token("a"));
     const tap = new Tap(session.reader(0));
     expect(session.storeRecord()).toBe(false);
     expect(session.live).toBe(false);
+    // Its end listeners run (the host frees the stream's slot from them), though nothing of it was stored.
+    expect(outcomes).toEqual(["interrupted"]);
     const got = await tap.rest();
     expect(got[0]).toBe(numbered(token("a"), 1));
     expect(got[1]).toContain("could not store this answer");
