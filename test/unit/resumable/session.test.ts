@@ -84,9 +84,8 @@ class Tap {
   }
 }
 
-function setup(limits: StreamLimits = NO_LIMITS) {
-  const store = new MemoryEventStore();
-  store.create(NEW_RECORD);
+/** A session over `store` (by default one with NEW_RECORD already created in it). */
+function setup(limits: StreamLimits = NO_LIMITS, store = withRecord(new MemoryEventStore())) {
   const outcomes: StreamOutcome[] = [];
   const aborts: string[] = [];
   const session = new StreamSession(
@@ -98,6 +97,11 @@ function setup(limits: StreamLimits = NO_LIMITS) {
   );
   session.abortUpstream = (reason) => aborts.push(reason);
   return { store, session, outcomes, aborts };
+}
+
+function withRecord(store: MemoryEventStore): MemoryEventStore {
+  store.create(NEW_RECORD);
+  return store;
 }
 
 beforeEach(() => {
@@ -565,17 +569,11 @@ describe("a FlushClock with a writer", () => {
 
 // Issue 17: the record waits until the first bytes are out, so the first byte does not wait for a commit.
 describe("StreamSession's deferred record", () => {
+  /** A session whose record waits in it, over a store that holds none yet. */
   function deferred(store = new MemoryEventStore()) {
-    const outcomes: StreamOutcome[] = [];
-    const session = new StreamSession(
-      store,
-      openAiChatFormat,
-      NO_LIMITS,
-      () => Date.now(),
-      (o) => outcomes.push(o),
-    );
-    session.deferRecord(NEW_RECORD);
-    return { session, store, outcomes };
+    const made = setup(NO_LIMITS, store);
+    made.session.deferRecord(NEW_RECORD);
+    return made;
   }
 
   it("is not written for a reader that has been given nothing yet, however long it waits", async () => {
