@@ -157,6 +157,12 @@ function eventStream<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
   );
 }
 
+/** One source: `advance` reads until at least one item is out (true) or the stream is over (false). */
+interface EventCore {
+  advance(): Promise<boolean>;
+  cancel(reason: unknown): Promise<void>;
+}
+
 /**
  * The first stage of every stream: reads the upstream body, decodes SSE, translates (if the provider's
  * format is not the client's) and inspects, all in one step per upstream read. These steps are pure
@@ -170,14 +176,7 @@ function eventStream<T>(parts: SourceParts, out: Output<T>): ReadableStream<T> {
  * cancels the upstream read and calls `onCancel`, which aborts the upstream request. An upstream event
  * longer than `maxEventLength` (one that never ends would otherwise grow memory without bound) stops
  * the stream as `interrupted`: the upstream is aborted and the client gets `upstream_event_too_large`.
- *
- * `advance` reads until at least one item is out (true) or the stream is over (false).
  */
-interface EventCore {
-  advance(): Promise<boolean>;
-  cancel(reason: unknown): Promise<void>;
-}
-
 function eventCore<T>(parts: SourceParts, out: Output<T>, put: (t: T) => void): EventCore {
   const { state, inspector, steps, format } = parts;
   // A continuation swaps these for the next attempt's (see `resume`).
@@ -401,7 +400,8 @@ function eventCore<T>(parts: SourceParts, out: Output<T>, put: (t: T) => void): 
   };
   return {
     async advance() {
-      // A pull that enqueues nothing is not called again (no read-ahead), so read until a whole event is out.
+      // A runtime stream's pull that enqueues nothing is not called again (no read-ahead), so read until a
+      // whole event is out.
       let ending: readonly TranslatedEvent[] | undefined;
       while (!state.answerEnded) {
         // The asynchronous step holds as much as it may: read on once a verdict frees room.
