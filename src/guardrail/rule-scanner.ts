@@ -1,4 +1,4 @@
-import { splitsPair } from "./detectors/text.ts";
+import { inTable, splitsPair } from "./detectors/text.ts";
 import type { Detector, Rule } from "./types.ts";
 
 /** Receives each decided piece of a match: a new match, or the next chunk of a running one. */
@@ -16,7 +16,7 @@ function settledBefore(text: string, detector: Detector, length: number, from: n
   if (inClass !== undefined) {
     const low = Math.max(settled, from);
     for (let q = text.length - Math.max(detector.lookahead, 1); q >= low; q--) {
-      if (!inClass(text.charCodeAt(q))) {
+      if (!inTable(inClass, text.charCodeAt(q))) {
         settled = q + 1;
         break;
       }
@@ -105,8 +105,11 @@ export class RuleScanner {
     if (this.viableLo >= 0 && lo >= this.viableLo && lo <= this.viable) return this.viable;
     this.viableLo = lo;
     this.viable = text.length;
+    const starts = this.rule.detector.starts;
     for (let p = lo; p < text.length; p++) {
-      if (!splitsPair(text, p) && viableAt(text, p)) {
+      // With a table, one lookup rules out most code units (an ASCII one never splits a surrogate pair).
+      if (starts === undefined ? splitsPair(text, p) : !inTable(starts, text.charCodeAt(p))) continue;
+      if (viableAt(text, p)) {
         this.viable = p;
         break;
       }

@@ -37,8 +37,18 @@ export interface Detector {
   readonly lookahead: number;
   /** Code units read before a start (boundary checks); the scanner keeps at least this much context. */
   readonly lookbehind: number;
-  /** Every code unit a match can contain; absent when a match may contain anything. */
-  readonly inClass?: (code: number) => boolean;
+  /**
+   * Every code unit a match can contain, as a 128-entry ASCII table (see `asciiTable`; nothing past
+   * ASCII is in it): a table rather than a test because the scanner reads it per code unit for every
+   * rule, where one call site serving many detectors cannot be inlined. Absent: a match may contain anything.
+   */
+  readonly inClass?: Uint8Array;
+  /**
+   * The code units a viable start can begin with, as a 128-entry ASCII table (see `asciiTable`): where
+   * it holds 0, and at every code unit past ASCII, `viableAt` is false. Lets the scanner step over text
+   * no match can start in with one lookup per code unit instead of a call. Absent: any may start one.
+   */
+  readonly starts?: Uint8Array;
   /** Leftmost match starting at or after `from`, or undefined. */
   find(text: string, from: number): Span | undefined;
   /**

@@ -45,7 +45,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (bytes.byteLength === 0) throw new GatewayError(400, ERROR_CODE.invalidJson, "request body is empty");
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+    json = JSON.parse(UTF8.decode(bytes));
   } catch {
     throw new GatewayError(400, ERROR_CODE.invalidJson, "request body is not valid JSON");
   }
@@ -54,6 +54,9 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
   return { bytes, json: json as Record<string, unknown> };
 }
+
+/** Refuses bytes that are not UTF-8; one per isolate (a call without `stream` leaves no state behind). */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError(

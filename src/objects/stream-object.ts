@@ -256,6 +256,7 @@ export class StreamObject extends DurableObject<Env> {
       id: r.streamId,
       state: r.state,
       events: session?.live ? session.count : r.eventCount,
+      readers: session?.live ? session.readers : 0,
       model: r.model,
       provider: r.provider,
       route: r.route,

@@ -1,7 +1,6 @@
 import { streamPrincipalId } from "../auth/stream-access.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
-import { detachOnDisconnect } from "../exchange/resumable.ts";
 import { ERROR_CODE, HEADER } from "../protocol.ts";
 import { isStreamId } from "../resumable/stream-id.ts";
 import { callStream } from "../resumable/stream-stub.ts";
@@ -53,8 +52,8 @@ async function call(request: Request, env: Env, id: string, op: string, method =
 export async function handleResume(request: Request, env: Env, id: string): Promise<Response> {
   const after = cursorOf(request);
   const owner = await ownerOf(request, env, id);
-  const res = await callStream(streamsOf(env, id), id, owner, `${STREAM_OBJECT.read}?after=${after}`);
-  return detachOnDisconnect(res, request);
+  // The object's stream as it is: a client that goes away cancels it, detaching that reader there.
+  return callStream(streamsOf(env, id), id, owner, `${STREAM_OBJECT.read}?after=${after}`);
 }
 
 /** `DELETE /v1/streams/{id}`: stops the generation; readers get a final cancelled event. */

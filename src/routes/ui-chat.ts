@@ -4,7 +4,6 @@ import { chatLinks } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
-import { detachOnDisconnect } from "../exchange/resumable.ts";
 import { readJsonBody } from "../http/body.ts";
 import { ERROR_CODE, EVENT_STREAM_TYPE, HEADER, UI_MESSAGE_STREAM_VERSION } from "../protocol.ts";
 import { callStream } from "../resumable/stream-stub.ts";
@@ -84,7 +83,7 @@ export async function handleUiChatStream(request: Request, env: Env, chatId: str
   if (!status.ok || !isStreaming(await status.json())) return noActiveStream();
   const read = await callStream(streams, streamId, principal.id, `${STREAM_OBJECT.read}?after=0`);
   if (!isEventStream(read)) return noActiveStream();
-  return uiStream(detachOnDisconnect(read, request));
+  return uiStream(read);
 }
 
 function isStreaming(status: unknown): boolean {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, startSse } from "../support/mock-upstream.ts";
 import { withoutTimings } from "../support/timings.ts";
+import { until } from "../support/until.ts";
 
 const mock = new MockUpstream();
 let gateway: LocalGateway;
@@ -64,6 +65,34 @@ describe("resumable streams over real connections", () => {
     const replay = await (await fetch(new URL(`/v1/streams/${id}`, gateway.url))).text();
     expect(replay).toContain('"content":"t29 "');
     expect(withoutTimings(replay).endsWith("data: [DONE]\nid: 31\n\n")).toBe(true);
+  });
+
+  it("detaches each reader whose client goes away, the first and a resumed one, while generation goes on", async () => {
+    const upstream = generating(60, 20);
+    const first = new AbortController();
+    const res = await start(first.signal);
+    const id = res.headers.get("x-stream-id") ?? "";
+    await res.body?.getReader().read();
+    const status = async () =>
+      (await (await fetch(new URL(`/v1/streams/${id}/status`, gateway.url))).json()) as {
+        state: string;
+        readers: number;
+      };
+    expect(await status()).toMatchObject({ state: "streaming", readers: 1 });
+    const second = new AbortController();
+    const resumed = await fetch(new URL(`/v1/streams/${id}`, gateway.url), { signal: second.signal });
+    await resumed.body?.getReader().read();
+    expect((await status()).readers).toBe(2);
+    // Real connections closed by the client: the object must see each one go, not keep queueing for it.
+    second.abort();
+    await until("the resumed reader to be detached", async () => (await status()).readers === 1);
+    first.abort();
+    await until("the first reader to be detached", async () => (await status()).readers === 0);
+    expect((await status()).state).toBe("streaming");
+    await mock.requests.at(-1)?.closed;
+    expect(upstream.sent()).toBe(60);
+    await until("the stream to complete", async () => (await status()).state === "complete");
+    expect((await status()).readers).toBe(0);
   });
 
   it("lets a browser-style EventSource reconnect by itself after the server closes, with the text complete", async () => {

@@ -2,7 +2,7 @@ import { abortAllDurableObjects, env, runInDurableObject, SELF } from "cloudflar
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BLOB, DOUBLE } from "../../src/analytics/data-point.ts";
 import { streamStub } from "../../src/resumable/stream-stub.ts";
-import { until } from "./support/until.ts";
+import { until } from "../support/until.ts";
 
 const GATEWAY = "https://gateway.test";
 

@@ -1,7 +1,7 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { streamStub } from "../../src/resumable/stream-stub.ts";
-import { until } from "./support/until.ts";
+import { until } from "../support/until.ts";
 
 // One unit for bytes: `bytesSent` (the data point), `StreamSession.bytes` and the stored `byte_count`
 // are UTF-8 bytes, on direct and resumable streams alike. A stream of multi-byte text tells the units

@@ -11,7 +11,7 @@ import { SqlEventStore } from "../../src/resumable/event-store.ts";
 import { objectNameOf } from "../../src/resumable/stream-id.ts";
 import { streamStub } from "../../src/resumable/stream-stub.ts";
 import { withoutTimings } from "../support/timings.ts";
-import { until } from "./support/until.ts";
+import { until } from "../support/until.ts";
 
 const GATEWAY = "https://gateway.test";
 const decoder = new TextDecoder();

@@ -1,5 +1,5 @@
 import type { Detector, Span } from "../types.ts";
-import { asciiClass, isAlnum, isDigit, isUpper } from "./text.ts";
+import { asciiTable, isAlnum, isDigit, isUpper } from "./text.ts";
 
 /** IBAN length per country (ISO 13616 registry); a country not listed is not an IBAN. */
 const LENGTHS: ReadonlyMap<string, number> = new Map(
@@ -69,7 +69,8 @@ export const IBAN: Detector = {
   maxLength: MAX_LENGTH + 8,
   lookahead: 1,
   lookbehind: 1,
-  inClass: asciiClass("A-Z0-9 "),
+  inClass: asciiTable("A-Z0-9 "),
+  starts: asciiTable("A-Z"),
   find(text: string, from: number): Span | undefined {
     for (let s = from; s < text.length; s++) {
       if (!startsIban(text, s)) continue;

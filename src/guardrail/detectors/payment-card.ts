@@ -1,5 +1,5 @@
 import type { Detector, Span } from "../types.ts";
-import { asciiClass, isDigit } from "./text.ts";
+import { asciiTable, isDigit } from "./text.ts";
 
 const MIN_DIGITS = 13;
 const MAX_DIGITS = 19;
@@ -57,7 +57,8 @@ export const PAYMENT_CARD: Detector = {
   maxLength: MAX_DIGITS * 2 - 1,
   lookahead: 1,
   lookbehind: 1,
-  inClass: asciiClass("0-9 -"),
+  inClass: asciiTable("0-9 -"),
+  starts: asciiTable("0-9"),
   find(text: string, from: number): Span | undefined {
     for (let s = from; s < text.length; s++) {
       if (!isDigit(text.charCodeAt(s)) || (s > 0 && isDigit(text.charCodeAt(s - 1)))) continue;

@@ -1,9 +1,11 @@
 import type { Detector, Span } from "../types.ts";
-import { asciiClass, findWith, isDigit } from "./text.ts";
+import { asciiClass, asciiTable, findWith, isDigit } from "./text.ts";
 
 const EMAIL_CHARS = "A-Za-z0-9._%+@-";
+const EMAIL_TABLE = asciiTable(EMAIL_CHARS);
 const inEmail = asciiClass(EMAIL_CHARS);
-const inLocal = asciiClass("A-Za-z0-9._%+-");
+const LOCAL_CHARS = "A-Za-z0-9._%+-";
+const inLocal = asciiClass(LOCAL_CHARS);
 const AT = 64;
 /** RFC 5321 limits: local part at most 64 chars, domain at most 255. */
 const LOCAL_MAX = 64;
@@ -21,7 +23,8 @@ export const EMAIL: Detector = {
   maxLength: LOCAL_MAX + 1 + DOMAIN_MAX,
   lookahead: 1,
   lookbehind: 1,
-  inClass: inEmail,
+  inClass: EMAIL_TABLE,
+  starts: asciiTable(LOCAL_CHARS),
   find(text: string, from: number): Span | undefined {
     return findWith(EMAIL_RE, text, from);
   },
@@ -49,7 +52,8 @@ const PHONE_BODY = new RegExp(
 );
 const PHONE_START = /(?<![\w+])[0-9(+]/g;
 const PHONE_MAX = 5 + 7 + 4 + 5 * 5;
-const startsPhone = asciiClass("0-9(+");
+const PHONE_FIRSTS = "0-9(+";
+const startsPhone = asciiClass(PHONE_FIRSTS);
 const wordOrPlus = asciiClass("A-Za-z0-9_+");
 const isWord = asciiClass("A-Za-z0-9_");
 
@@ -84,7 +88,8 @@ export const PHONE: Detector = {
   maxLength: PHONE_MAX,
   lookahead: 1,
   lookbehind: 1,
-  inClass: asciiClass("0-9 .()+-"),
+  inClass: asciiTable("0-9 .()+-"),
+  starts: asciiTable(PHONE_FIRSTS),
   find(text: string, from: number): Span | undefined {
     for (
       let s = findWith(PHONE_START, text, from);
@@ -112,7 +117,8 @@ export const US_SSN: Detector = {
   maxLength: 11,
   lookahead: 1,
   lookbehind: 1,
-  inClass: asciiClass("0-9 -"),
+  inClass: asciiTable("0-9 -"),
+  starts: asciiTable("0-9"),
   find(text: string, from: number): Span | undefined {
     return findWith(SSN_RE, text, from);
   },

@@ -1,5 +1,5 @@
 import type { Continuation, Detector, Span } from "../types.ts";
-import { asciiClass, findWith, headCompatible } from "./text.ts";
+import { asciiTable, findWith, headCompatible, inTable } from "./text.ts";
 
 const BEGIN = "-----BEGIN ";
 /** Up to three words before `PRIVATE KEY` (`RSA`, `EC`, `OPENSSH`, `ENCRYPTED`...), and PGP's `BLOCK`. */
@@ -22,7 +22,7 @@ export const PRIVATE_KEY_BLOCK_CAP = 16_384;
  * admits line breaks written as `\n` inside JSON strings (tool-call arguments, code in a string), which
  * would otherwise end the match after the BEGIN line and let the body through.
  */
-const inBody = asciiClass("A-Za-z0-9+/= \t\r\n:,\\-");
+const BODY = asciiTable("A-Za-z0-9+/= \t\r\n:,\\-");
 const DASH = 45;
 
 /**
@@ -35,7 +35,8 @@ export const PRIVATE_KEY: Detector = {
   maxLength: Math.max(HEAD_MAX, CHUNK + END_MAX),
   lookahead: 1,
   lookbehind: 0,
-  inClass: inBody,
+  inClass: BODY,
+  starts: asciiTable("-"),
   find(text: string, from: number): Span | undefined {
     return findWith(HEAD_RE, text, from);
   },
@@ -56,7 +57,7 @@ export const PRIVATE_KEY: Detector = {
         const m = END_RE.exec(text);
         if (m !== null) return { end: end + m[0].length, terminal: true };
       }
-      if (!inBody(code)) break;
+      if (!inTable(BODY, code)) break;
       end++;
     }
     return end > at ? { end } : undefined;

@@ -4,10 +4,10 @@ import type { Span } from "../types.ts";
 export type CharTest = (code: number) => boolean;
 
 /**
- * Builds a test for an ASCII character class written like a regex class body (`A-Za-z0-9_-`; a `-` first or
- * last is literal). A lookup table, because detectors call it per code unit on the hot path.
+ * The table of an ASCII character class written like a regex class body (`A-Za-z0-9_-`; a `-` first or
+ * last is literal): 1 for each member, 128 entries.
  */
-export function asciiClass(spec: string): CharTest {
+export function asciiTable(spec: string): Uint8Array {
   const table = new Uint8Array(128);
   for (let i = 0; i < spec.length; i++) {
     const from = spec.charCodeAt(i);
@@ -19,7 +19,21 @@ export function asciiClass(spec: string): CharTest {
       table[from] = 1;
     }
   }
-  return (code) => code < 128 && table[code] === 1;
+  return table;
+}
+
+/**
+ * Builds a test for an ASCII character class (see `asciiTable`). A lookup table, because detectors
+ * call it per code unit on the hot path.
+ */
+export function asciiClass(spec: string): CharTest {
+  const table = asciiTable(spec);
+  return (code) => inTable(table, code);
+}
+
+/** Membership in an `asciiTable`: a code unit past ASCII is never in one. */
+export function inTable(table: Uint8Array, code: number): boolean {
+  return code < 128 && table[code] === 1;
 }
 
 /** ASCII digit. */

@@ -1,5 +1,5 @@
 import type { Continuation, Detector, Span } from "../types.ts";
-import { asciiClass, findWith, headCompatible } from "./text.ts";
+import { asciiTable, findWith, headCompatible, inTable } from "./text.ts";
 
 /** How a credential token looks: a literal prefix, a confirming head, then a run of token characters. */
 interface TokenSpec {
@@ -23,17 +23,19 @@ interface TokenSpec {
 
 /** Builds a run-anchored token detector (see `TokenSpec`). */
 function tokenDetector(spec: TokenSpec): Detector {
-  const inClass = asciiClass(spec.chars);
+  const inClass = asciiTable(spec.chars);
   const anchorSource = spec.anchor ?? spec.chars;
-  const anchor = asciiClass(anchorSource);
+  const anchor = asciiTable(anchorSource);
   const re = new RegExp(`(?<![${anchorSource}])(?:${spec.head})`, "g");
   const max = spec.maxLength;
-  const firsts = new Set(spec.heads.map((head) => head.charCodeAt(0)));
+  // Every head is ASCII, so its first code unit fits the table.
+  const starts = new Uint8Array(128);
+  for (const head of spec.heads) starts[head.charCodeAt(0)] = 1;
 
   // Greedy run over token characters, at most one chunk long.
   const runFrom = (text: string, start: number, at: number): number => {
     let end = at;
-    while (end < text.length && end - start < max && inClass(text.charCodeAt(end))) end++;
+    while (end < text.length && end - start < max && inTable(inClass, text.charCodeAt(end))) end++;
     return end;
   };
 
@@ -43,13 +45,15 @@ function tokenDetector(spec: TokenSpec): Detector {
     lookahead: 1,
     lookbehind: 1,
     inClass,
+    starts,
     find(text: string, from: number): Span | undefined {
       const m = findWith(re, text, from, spec.validate);
       if (m === undefined || !spec.runs) return m;
       return { start: m.start, end: runFrom(text, m.start, m.end) };
     },
     viableAt(text: string, at: number): boolean {
-      if (!firsts.has(text.charCodeAt(at)) || (at > 0 && anchor(text.charCodeAt(at - 1)))) return false;
+      if (!inTable(starts, text.charCodeAt(at)) || (at > 0 && inTable(anchor, text.charCodeAt(at - 1))))
+        return false;
       return headCompatible(text, at, spec.heads);
     },
   };
