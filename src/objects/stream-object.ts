@@ -155,7 +155,9 @@ export class StreamObject extends DurableObject<Env> {
 
   /** The stream's record, marking it `lost` first if this instance restarted while it was live. */
   #recordFor(id: string, owner: string): { record: StreamRecord; store: EventStore } {
-    // A live stream's record may still wait for its first bytes to leave: asked about, it is written now.
+    // A live stream's record may still wait for its first bytes to leave, and an ended one for the write
+    // its end shares: asked about, both are written now.
+    this.#clock.settleEnding();
     this.#live.get(id)?.session.storeRecord();
     const store = this.#store(id);
     let record = store.record();
@@ -245,6 +247,8 @@ export class StreamObject extends DurableObject<Env> {
         code: ERROR_CODE.streamCancelled,
         message: "the stream was cancelled at the client's request",
       });
+      // Stored now rather than with the next turn's ends: the answer tells the state it left.
+      this.#clock.settleEnding();
     }
     return json({ id: record.streamId, state: store.record()?.state ?? record.state });
   }
@@ -276,6 +280,8 @@ export class StreamObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.#alarmAt = undefined;
+    // An ended stream waiting for its shared write is stored first, not taken for one this instance lost.
+    this.#clock.settleEnding();
     const now = Date.now();
     const ttl = configFor(this.env).streamTtlSeconds * 1000;
     try {

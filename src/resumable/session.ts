@@ -41,6 +41,12 @@ export interface Flushable {
   settle(batch: PendingBatch, stored: boolean): void;
 }
 
+/** A stream that has ended and waits for the write its last batch joins (see `FlushClock.ending`). */
+export interface Ending extends Flushable {
+  /** Its last batch was written (or failed alone): decide the outcome, store it, close the readers. */
+  closeEnded(): void;
+}
+
 /**
  * Writes waiting batches at most FLUSH_INTERVAL_MS after they were asked for. One clock serves every
  * stream of an object: with a writer, their batches go in one write per tick (one transaction of a
@@ -48,12 +54,43 @@ export interface Flushable {
  */
 export class FlushClock {
   readonly #due = new Set<Flushable>();
+  readonly #ending = new Set<Ending>();
   readonly #writer: BatchWriter | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #endTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Without a writer, each stream writes its own batch at the tick. */
   constructor(writer?: BatchWriter) {
     this.#writer = writer;
+  }
+
+  /** With a writer, an ending stream joins a shared write (`ending`); without one, it writes its own at once. */
+  get shares(): boolean {
+    return this.#writer !== undefined;
+  }
+
+  /**
+   * `f`'s stream ended: its last batch goes in one write with those of every other stream that ends
+   * before the next turn, and then `f` closes. Streams of a host tend to end together (many answers
+   * started in one burst, or a backlog drained at once), and one write of its own per end, on the thread
+   * every stream shares, made the worst gaps between events under 500 streams (docs/storage.md). Idle,
+   * the wait is one turn.
+   */
+  ending(f: Ending): void {
+    this.withdraw(f);
+    this.#ending.add(f);
+    this.#endTimer ??= setTimeout(() => this.settleEnding(), 0);
+  }
+
+  /** Writes and closes the ending streams now (also for a caller that must see an end stored: a cancel, the alarm). */
+  settleEnding(): void {
+    if (this.#endTimer !== undefined) clearTimeout(this.#endTimer);
+    this.#endTimer = undefined;
+    const ending = [...this.#ending];
+    this.#ending.clear();
+    if (ending.length === 0) return;
+    this.#write(ending);
+    for (const f of ending) settled(() => f.closeEnded());
   }
 
   request(f: Flushable): void {
@@ -72,6 +109,11 @@ export class FlushClock {
     this.#timer = undefined;
     const due = [...this.#due];
     this.#due.clear();
+    this.#write(due);
+  }
+
+  /** One write of every batch `due` holds; each stream then learns how it went. */
+  #write(due: readonly Flushable[]): void {
     const writer = this.#writer;
     if (writer === undefined) {
       for (const f of due) settled(() => f.flush());
@@ -127,7 +169,7 @@ const STORAGE_ERROR: InBandError = {
  * line), is fanned out to every attached reader at once, and is stored in batches. Readers that
  * attach later get the log from their cursor, then follow live. The outcome is decided once.
  */
-export class StreamSession {
+export class StreamSession implements Ending {
   readonly #store: EventStore;
   readonly #format: WireFormat;
   readonly #limits: StreamLimits;
@@ -148,6 +190,8 @@ export class StreamSession {
   /** The stream's record, until it is stored (see `deferRecord`). */
   #record: StreamRecord | undefined;
   #recordScheduled = false;
+  /** Ended, waiting for the clock's shared write before it closes (see `FlushClock.ending`). */
+  #closing: { readonly error: InBandError | undefined; readonly detail: string | undefined } | undefined;
   /** Called to stop the upstream when the session ends early (cancel, limits). */
   abortUpstream: (reason: string) => void = () => {};
   /**
@@ -351,7 +395,8 @@ export class StreamSession {
 
   /**
    * Ends the stream once: an `error` (cancel, limit, lost) is appended first as the format's own
-   * in-band error event, then everything is stored and every reader is closed.
+   * in-band error event, then everything is stored and every reader is closed: at once without a
+   * writer, after the write it shares with the other streams ending in this turn with one.
    */
   end(outcome: StreamOutcome, error?: InBandError, detail?: string): void {
     if (!this.live) return;
@@ -360,6 +405,25 @@ export class StreamSession {
     if (error !== undefined) for (const ev of this.#format.errorEvents(error)) this.#push(ev);
     const trailer = this.trailer();
     if (trailer !== "") this.#push(commentEvent(trailer));
+    this.#keepAlive?.stop();
+    if (this.#clock.shares) {
+      this.#closing = { error, detail };
+      this.#clock.ending(this);
+      return;
+    }
+    this.#close(outcome, error, detail);
+  }
+
+  closeEnded(): void {
+    const closing = this.#closing;
+    const outcome = this.#outcome;
+    if (closing === undefined || outcome === undefined) return;
+    this.#closing = undefined;
+    this.#close(outcome, closing.error, closing.detail);
+  }
+
+  /** The end, once its last batch is written: stores the outcome, closes the readers, tells the listener. */
+  #close(outcome: StreamOutcome, error: InBandError | undefined, detail: string | undefined): void {
     // An answer whose events could not all be stored cannot be replayed whole: it did not complete.
     const stored = this.storeRecord() && this.flush();
     const final = stored ? outcome : STREAM_OUTCOME.interrupted;
@@ -372,7 +436,6 @@ export class StreamSession {
     } catch {
       // Storage refuses even this small update: the readers must still be closed below.
     }
-    this.#keepAlive?.stop();
     for (const r of this.#readers) {
       r.controller.close();
       r.release();

@@ -560,10 +560,125 @@ describe("a FlushClock with a writer", () => {
     expect(good.readAfter(0)).toEqual([numbered(token("kept"), 1)]);
     expect(sg.live).toBe(true);
     expect(sb.live).toBe(false);
+    // Its end joins the write of the streams ending in the next turn, then its reader is closed.
+    vi.advanceTimersByTime(1);
     const got = await badReader.rest();
     expect(got[0]).toBe(numbered(token("lost"), 1));
     expect(got[1]).toContain('"code":"internal_error"');
     expect(got[1]).toContain("could not store this answer");
+  });
+});
+
+// Issue 17: streams of a host end together (a burst started together, a backlog drained at once); one
+// write of its own per end, on the one thread, made the worst gaps under load. Ends share a write instead.
+describe("ends on a FlushClock with a writer", () => {
+  function writerOver(stores: Map<string, MemoryEventStore>) {
+    const calls: string[][] = [];
+    const writer = {
+      failing: new Set<string>(),
+      appendBatches(batches: readonly PendingBatch[]) {
+        calls.push(batches.map((b) => b.streamId));
+        if (batches.some((b) => writer.failing.has(b.streamId))) throw new Error("SQLITE_FULL");
+        for (const b of batches) stores.get(b.streamId)?.appendBatch(b.firstSeq, b.events, b.bytes);
+      },
+    };
+    return { writer, calls };
+  }
+
+  function three() {
+    const stores = new Map(["a", "b", "c"].map((id) => [id, new MemoryEventStore(id)] as const));
+    const { writer, calls } = writerOver(stores);
+    const clock = new FlushClock(writer);
+    const finished: string[] = [];
+    const sessions = [...stores.values()].map((store) => {
+      store.create({ ...NEW_RECORD, streamId: store.streamId });
+      return new StreamSession(
+        store,
+        openAiChatFormat,
+        NO_LIMITS,
+        () => Date.now(),
+        (outcome) => finished.push(`${store.streamId}:${outcome}`),
+        clock,
+      );
+    });
+    return { stores, sessions, writer, calls, clock, finished };
+  }
+
+  it("writes the last batches of the streams ending in one turn together, then closes each", async () => {
+    const { stores, sessions, calls, finished } = three();
+    const [a, b, c] = sessions;
+    if (a === undefined || b === undefined || c === undefined) throw new Error("three sessions");
+    const taps = sessions.map((s) => new Tap(s.reader(0)));
+    a.append(token("a1"));
+    b.append(token("b1"));
+    c.append(token("c1"));
+    a.end("complete");
+    b.end("complete");
+    // Ended but not closed: its readers wait for the write, nothing of the end is stored yet.
+    expect([a.live, b.live, c.live]).toEqual([false, false, true]);
+    expect(stores.get("a")?.record()?.state).toBe("streaming");
+    expect(finished).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(calls).toEqual([["a", "b"]]);
+    expect(finished).toEqual(["a:complete", "b:complete"]);
+    expect(stores.get("a")?.record()).toMatchObject({ state: "complete", eventCount: 1 });
+    expect(stores.get("b")?.readAfter(0)).toEqual([numbered(token("b1"), 1)]);
+    expect(await taps[0]?.rest()).toEqual([numbered(token("a1"), 1)]);
+    expect(await taps[1]?.rest()).toEqual([numbered(token("b1"), 1)]);
+    // The stream still going keeps its batch for its own tick.
+    expect(stores.get("c")?.rowCount()).toBe(0);
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    expect(calls).toEqual([["a", "b"], ["c"]]);
+  });
+
+  it("closes a stream whose events were all written already, with nothing more to write", async () => {
+    const { stores, sessions, calls } = three();
+    const a = sessions[0];
+    if (a === undefined) throw new Error("a session");
+    const tap = new Tap(a.reader(0));
+    a.append(token("a1"));
+    vi.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    a.end("complete");
+    vi.advanceTimersByTime(1);
+    expect(calls).toEqual([["a"]]);
+    expect(stores.get("a")?.record()?.state).toBe("complete");
+    expect(await tap.rest()).toEqual([numbered(token("a1"), 1)]);
+  });
+
+  it("settles at once when asked (a cancel, the alarm), before the next turn", () => {
+    const { stores, sessions, clock } = three();
+    const a = sessions[0];
+    if (a === undefined) throw new Error("a session");
+    a.append(token("a1"));
+    a.end("cancelled", { code: "stream_cancelled", message: "cancelled" });
+    clock.settleEnding();
+    expect(stores.get("a")?.record()).toMatchObject({ state: "cancelled", eventCount: 2 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("when the shared write fails, writes each alone: the one that fails alone ends interrupted, in band", async () => {
+    const { stores, sessions, writer, finished } = three();
+    const [a, b] = sessions;
+    if (a === undefined || b === undefined) throw new Error("two sessions");
+    writer.failing.add("b");
+    const bad = stores.get("b");
+    if (bad === undefined) throw new Error("b's store");
+    bad.appendBatch = () => {
+      throw new Error("SQLITE_FULL: database or disk is full");
+    };
+    const tap = new Tap(b.reader(0));
+    a.append(token("a1"));
+    b.append(token("b1"));
+    a.end("complete");
+    b.end("complete");
+    vi.advanceTimersByTime(1);
+    expect(finished).toEqual(["a:complete", "b:interrupted"]);
+    expect(stores.get("a")?.record()?.state).toBe("complete");
+    expect(bad.record()?.state).toBe("interrupted");
+    const got = await tap.rest();
+    expect(got[0]).toBe(numbered(token("b1"), 1));
+    // The answer never looks complete: the storage error follows its last event.
+    expect(got.at(-1)).toContain("could not store this answer");
   });
 });
 
