@@ -446,16 +446,13 @@ describe("StreamSession ending its own stream", () => {
 
 // Issue 17: the streams of one object share one flush clock, so their batches are written in one turn.
 /** A session on `clock` over `store`, its record created. */
-function sessionOnClock(clock: FlushClock, store: MemoryEventStore): StreamSession {
+function sessionOnClock(
+  clock: FlushClock,
+  store: MemoryEventStore,
+  onFinish: (outcome: StreamOutcome) => void = () => {},
+): StreamSession {
   store.create({ ...NEW_RECORD, streamId: store.streamId });
-  return new StreamSession(
-    store,
-    openAiChatFormat,
-    NO_LIMITS,
-    () => Date.now(),
-    () => {},
-    clock,
-  );
+  return new StreamSession(store, openAiChatFormat, NO_LIMITS, () => Date.now(), onFinish, clock);
 }
 
 describe("StreamSession sharing a FlushClock", () => {
@@ -590,17 +587,9 @@ describe("ends on a FlushClock with a writer", () => {
     const { writer, calls } = writerOver(stores);
     const clock = new FlushClock(writer);
     const finished: string[] = [];
-    const sessions = [...stores.values()].map((store) => {
-      store.create({ ...NEW_RECORD, streamId: store.streamId });
-      return new StreamSession(
-        store,
-        openAiChatFormat,
-        NO_LIMITS,
-        () => Date.now(),
-        (outcome) => finished.push(`${store.streamId}:${outcome}`),
-        clock,
-      );
-    });
+    const sessions = [...stores.values()].map((store) =>
+      sessionOnClock(clock, store, (outcome) => finished.push(`${store.streamId}:${outcome}`)),
+    );
     return { stores, sessions, writer, calls, clock, finished };
   }
 
