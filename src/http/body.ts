@@ -1,9 +1,9 @@
 import { GatewayError } from "../errors.ts";
 import { ERROR_CODE } from "../protocol.ts";
 
-/** A parsed JSON request body plus the exact bytes, so passthrough forwards what the client sent. */
+/** A parsed JSON request body plus its exact text, so passthrough forwards what the client sent. */
 export interface JsonBody {
-  readonly bytes: Uint8Array;
+  readonly text: string;
   readonly json: Record<string, unknown>;
 }
 
@@ -43,16 +43,18 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     );
   }
   if (bytes.byteLength === 0) throw new GatewayError(400, ERROR_CODE.invalidJson, "request body is empty");
+  let text: string;
   let json: unknown;
   try {
-    json = JSON.parse(UTF8.decode(bytes));
+    text = UTF8.decode(bytes);
+    json = JSON.parse(text);
   } catch {
     throw new GatewayError(400, ERROR_CODE.invalidJson, "request body is not valid JSON");
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new GatewayError(400, ERROR_CODE.invalidRequest, "request body must be a JSON object");
   }
-  return { bytes, json: json as Record<string, unknown> };
+  return { text, json: json as Record<string, unknown> };
 }
 
 /** Refuses bytes that are not UTF-8; one per isolate (a call without `stream` leaves no state behind). */

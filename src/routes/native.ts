@@ -43,7 +43,7 @@ export async function handleNative(
     provider: provider.name,
     path: endpoint.upstreamPath,
     // Unchanged prompts are forwarded byte for byte; a redacted one is re-serialized.
-    body: guarded.changed ? JSON.stringify(body.json) : new TextDecoder().decode(body.bytes),
+    body: guarded.changed ? JSON.stringify(body.json) : body.text,
     headers: {},
   };
   // Configured fallbacks speak the same wire format: the same body, naming the fallback's model. A
