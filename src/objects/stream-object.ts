@@ -280,11 +280,11 @@ export class StreamObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.#alarmAt = undefined;
-    // An ended stream waiting for its shared write is stored first, not taken for one this instance lost.
-    this.#clock.settleEnding();
     const now = Date.now();
     const ttl = configFor(this.env).streamTtlSeconds * 1000;
     try {
+      // An ended stream waiting for its shared write is stored first, not taken for one this instance lost.
+      this.#clock.settleEnding();
       for (const id of this.#index.streaming()) {
         if (this.#live.get(id)?.session.live === true) continue;
         this.#live.delete(id);

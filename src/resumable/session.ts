@@ -121,8 +121,11 @@ export class FlushClock {
     }
     const taken: [Flushable, PendingBatch][] = [];
     for (const f of due) {
-      const batch = f.take();
-      if (batch !== undefined) taken.push([f, batch]);
+      // One stream's failing take must not strand the others (nor, when ending, leave them unclosed).
+      settled(() => {
+        const batch = f.take();
+        if (batch !== undefined) taken.push([f, batch]);
+      });
     }
     if (taken.length === 0) return;
     let stored = true;
