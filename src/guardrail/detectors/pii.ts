@@ -1,11 +1,11 @@
 import type { Detector, Span } from "../types.ts";
-import { asciiClass, asciiTable, findWith, isDigit } from "./text.ts";
+import { asciiClass, asciiTable, findWith, inTable, isDigit } from "./text.ts";
 
 const EMAIL_CHARS = "A-Za-z0-9._%+@-";
 const EMAIL_TABLE = asciiTable(EMAIL_CHARS);
-const inEmail = asciiClass(EMAIL_CHARS);
-const LOCAL_CHARS = "A-Za-z0-9._%+-";
-const inLocal = asciiClass(LOCAL_CHARS);
+const inEmail = (code: number) => inTable(EMAIL_TABLE, code);
+const LOCAL_TABLE = asciiTable("A-Za-z0-9._%+-");
+const inLocal = (code: number) => inTable(LOCAL_TABLE, code);
 const AT = 64;
 /** RFC 5321 limits: local part at most 64 chars, domain at most 255. */
 const LOCAL_MAX = 64;
@@ -24,7 +24,7 @@ export const EMAIL: Detector = {
   lookahead: 1,
   lookbehind: 1,
   inClass: EMAIL_TABLE,
-  starts: asciiTable(LOCAL_CHARS),
+  starts: LOCAL_TABLE,
   find(text: string, from: number): Span | undefined {
     return findWith(EMAIL_RE, text, from);
   },
@@ -52,8 +52,8 @@ const PHONE_BODY = new RegExp(
 );
 const PHONE_START = /(?<![\w+])[0-9(+]/g;
 const PHONE_MAX = 5 + 7 + 4 + 5 * 5;
-const PHONE_FIRSTS = "0-9(+";
-const startsPhone = asciiClass(PHONE_FIRSTS);
+const PHONE_FIRSTS = asciiTable("0-9(+");
+const startsPhone = (code: number) => inTable(PHONE_FIRSTS, code);
 const wordOrPlus = asciiClass("A-Za-z0-9_+");
 const isWord = asciiClass("A-Za-z0-9_");
 
@@ -89,7 +89,7 @@ export const PHONE: Detector = {
   lookahead: 1,
   lookbehind: 1,
   inClass: asciiTable("0-9 .()+-"),
-  starts: asciiTable(PHONE_FIRSTS),
+  starts: PHONE_FIRSTS,
   find(text: string, from: number): Span | undefined {
     for (
       let s = findWith(PHONE_START, text, from);
