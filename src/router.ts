@@ -19,6 +19,19 @@ import { FAMILIES } from "./upstream/registry.ts";
 
 type Args = [Env, ExecutionContext];
 
+/**
+ * What the routes match on: the request's method and path, read once, and the request itself. The
+ * router reads `method` once per route it tries and sets `params`/`query`/`route` on what it routes: on
+ * a plain object these are plain properties, where on the runtime's Request each read of `method` is a
+ * call into the runtime and each set adds a property to a host object.
+ */
+interface Routed {
+  readonly method: string;
+  readonly url: string;
+  readonly pathname: string;
+  readonly request: Request;
+}
+
 /** Paths owned by the gateway itself; a provider cannot be named like them. */
 const GATEWAY_PREFIXES = new Set(["v1", "healthz", "client.js", "demo.js", "index.html"]);
 
@@ -40,13 +53,13 @@ function shapeFor(pathname: string, env: Env): ErrorShape {
 }
 
 /** The `{id}` of `/v1/streams/{id}[/status]`. */
-function streamIdOf(req: Request): string {
-  return new URL(req.url).pathname.split("/")[3] ?? "";
+function streamIdOf(r: Routed): string {
+  return r.pathname.split("/")[3] ?? "";
 }
 
 /** The `{id}` of `/v1/ui/chat/{id}/stream`, as the client percent-encoded it. */
-function chatIdOf(req: Request): string {
-  const raw = new URL(req.url).pathname.split("/")[4] ?? "";
+function chatIdOf(r: Routed): string {
+  const raw = r.pathname.split("/")[4] ?? "";
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -55,9 +68,9 @@ function chatIdOf(req: Request): string {
 }
 
 /** GET or HEAD of a file the gateway serves itself (the demo page and its script, the browser client). */
-function staticFile(req: Request, file: StaticFile): Response {
-  if (req.method !== "GET" && req.method !== "HEAD") methodNotAllowed("GET, HEAD");
-  return serveStatic(req, file);
+function staticFile(r: Routed, file: StaticFile): Response {
+  if (r.method !== "GET" && r.method !== "HEAD") methodNotAllowed("GET, HEAD");
+  return serveStatic(r.request, file);
 }
 
 function methodNotAllowed(allow: string): never {
@@ -65,8 +78,8 @@ function methodNotAllowed(allow: string): never {
 }
 
 /** Turns any error into a wire response in the caller's format; unexpected errors are logged, never echoed. */
-function toResponse(err: unknown, request: Request, env: Env): Response {
-  const shape = shapeFor(new URL(request.url).pathname, env);
+function toResponse(err: unknown, r: Routed, env: Env): Response {
+  const shape = shapeFor(r.pathname, env);
   if (err instanceof ConfigError) {
     return errorResponse(
       new GatewayError(500, ERROR_CODE.internal, `gateway misconfigured: ${err.message}`),
@@ -80,47 +93,54 @@ function toResponse(err: unknown, request: Request, env: Env): Response {
 
 /** The gateway's routes. Each handler is one line here; the work lives in routes/. */
 export function createRouter() {
-  const router = Router<Request, Args>({ catch: toResponse });
-  router.get("/healthz", (_req, env) => handleHealth(env));
-  router.post("/v1/chat/completions", (req, env) => handleChat(req, env));
-  router.get("/v1/models", (_req, env) => handleModels(env));
+  const router = Router<Routed, Args>();
+  router.get("/healthz", (_r, env) => handleHealth(env));
+  router.post("/v1/chat/completions", (r, env) => handleChat(r.request, env));
+  router.get("/v1/models", (_r, env) => handleModels(env));
   router.all("/v1/chat/completions", () => methodNotAllowed("POST"));
   router.all("/v1/models", () => methodNotAllowed("GET"));
-  router.post("/v1/ui/chat", (req, env) => handleUiChat(req, env));
+  router.post("/v1/ui/chat", (r, env) => handleUiChat(r.request, env));
   router.all("/v1/ui/chat", () => methodNotAllowed("POST"));
-  router.get("/v1/ui/chat/:id/stream", (req, env) => handleUiChatStream(req, env, chatIdOf(req)));
+  router.get("/v1/ui/chat/:id/stream", (r, env) => handleUiChatStream(r.request, env, chatIdOf(r)));
   router.all("/v1/ui/chat/:id/stream", () => methodNotAllowed("GET"));
-  router.get("/v1/ws", (req, env) => handleWebSocket(req, env));
+  router.get("/v1/ws", (r, env) => handleWebSocket(r.request, env));
   router.all("/v1/ws", () => methodNotAllowed("GET"));
-  router.get("/v1/streams/:id/status", (req, env) => handleStatus(req, env, streamIdOf(req)));
+  router.get("/v1/streams/:id/status", (r, env) => handleStatus(r.request, env, streamIdOf(r)));
   router.all("/v1/streams/:id/status", () => methodNotAllowed("GET"));
-  router.get("/v1/streams/:id", (req, env) => handleResume(req, env, streamIdOf(req)));
-  router.delete("/v1/streams/:id", (req, env) => handleCancel(req, env, streamIdOf(req)));
+  router.get("/v1/streams/:id", (r, env) => handleResume(r.request, env, streamIdOf(r)));
+  router.delete("/v1/streams/:id", (r, env) => handleCancel(r.request, env, streamIdOf(r)));
   router.all("/v1/streams/:id", () => methodNotAllowed("GET, DELETE"));
-  router.post("/:provider/*", (req, env) => {
-    const { pathname } = new URL(req.url);
+  router.post("/:provider/*", (r, env) => {
+    const { pathname } = r;
     const provider = pathname.split("/")[1] ?? "";
     if (GATEWAY_PREFIXES.has(provider))
       throw new GatewayError(404, ERROR_CODE.notFound, `no route for POST ${pathname.slice(0, 100)}`);
-    return handleNative(req, env, provider, pathname.slice(provider.length + 1));
+    return handleNative(r.request, env, provider, pathname.slice(provider.length + 1));
   });
-  router.get("/:provider/v1/responses", (req, env) => {
-    const provider = new URL(req.url).pathname.split("/")[1] ?? "";
-    if (GATEWAY_PREFIXES.has(provider) || !isUpgrade(req)) methodNotAllowed("POST");
-    return handleResponsesSocket(req, env, provider);
+  router.get("/:provider/v1/responses", (r, env) => {
+    const provider = r.pathname.split("/")[1] ?? "";
+    if (GATEWAY_PREFIXES.has(provider) || !isUpgrade(r.request)) methodNotAllowed("POST");
+    return handleResponsesSocket(r.request, env, provider);
   });
   router.all("/:provider/v1*", () => methodNotAllowed("POST"));
   router.all("/gemini/v1beta/*", () => methodNotAllowed("POST"));
-  router.all("/", (req) => staticFile(req, INDEX_HTML));
-  router.all("/index.html", (req) => staticFile(req, INDEX_HTML));
-  router.all("/demo.js", (req) => staticFile(req, DEMO_JS));
-  router.all("/client.js", (req) => staticFile(req, CLIENT_JS));
-  router.all("*", (req) => {
-    throw new GatewayError(
-      404,
-      ERROR_CODE.notFound,
-      `no route for ${req.method} ${new URL(req.url).pathname.slice(0, 100)}`,
-    );
+  router.all("/", (r) => staticFile(r, INDEX_HTML));
+  router.all("/index.html", (r) => staticFile(r, INDEX_HTML));
+  router.all("/demo.js", (r) => staticFile(r, DEMO_JS));
+  router.all("/client.js", (r) => staticFile(r, CLIENT_JS));
+  router.all("*", (r) => {
+    throw new GatewayError(404, ERROR_CODE.notFound, `no route for ${r.method} ${r.pathname.slice(0, 100)}`);
   });
-  return router;
+  return {
+    /** Answers `request`: its method and path are read once, for every route tried. */
+    async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+      const { method, url } = request;
+      const routed: Routed = { method, url, pathname: new URL(url).pathname, request };
+      try {
+        return await router.fetch(routed, env, ctx);
+      } catch (err) {
+        return toResponse(err, routed, env);
+      }
+    },
+  };
 }

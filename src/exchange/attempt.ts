@@ -63,7 +63,7 @@ export async function openAttempt(attempt: Attempt, call: AttemptCall): Promise<
       body: attempt.body,
     },
     call.config.upstreamTimeoutMs,
-    abort.signal,
+    abort,
   );
   state.metrics.upstreamHeaders(Date.now());
   state.upstreamRequestId =

@@ -21,24 +21,29 @@ const FORWARDED_RESPONSE_HEADERS = [
   "openai-processing-ms",
 ] as const;
 
-/** Builds the upstream request headers: allow-listed client headers plus the provider's own auth header. */
+/**
+ * Builds the upstream request headers: allow-listed client headers plus the provider's own auth
+ * header, as a plain object with lowercase names (later ones replace earlier ones, as `Headers.set`
+ * would). Not a `Headers`: `fetch` copies its init into a header list of its own either way, and on
+ * workerd every `Headers` is one more runtime object made and collected per request.
+ */
 export function upstreamRequestHeaders(
   client: Headers,
   provider: Provider,
   extra: Readonly<Record<string, string>> = {},
-): Headers {
-  const h = new Headers({
+): Record<string, string> {
+  const h: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json, text/event-stream",
-  });
+  };
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const v = client.get(name);
-    if (v !== null) h.set(name, v);
+    if (v !== null) h[name] = v;
   }
-  for (const [k, v] of Object.entries(extra)) h.set(k, v);
+  for (const [k, v] of Object.entries(extra)) h[k.toLowerCase()] = v;
   const auth = FAMILIES[provider.family].auth;
   if (provider.apiKey !== undefined && auth !== undefined)
-    h.set(auth.name, `${auth.prefix}${provider.apiKey}`);
+    h[auth.name.toLowerCase()] = `${auth.prefix}${provider.apiKey}`;
   return h;
 }
 
