@@ -20,7 +20,7 @@ export interface UpstreamRequest {
  *
  * `abort` is the attempt's own controller (it also governs the body, later): the deadline aborts it,
  * since an attempt whose headers did not come in time is over. No controller of its own: on workerd
- * each one is a runtime object that costs more to make and collect than the rest of this call.
+ * each one is a runtime object to make and collect, per request.
  */
 export async function callUpstream(
   provider: Provider,
