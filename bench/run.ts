@@ -100,7 +100,7 @@ async function smokeTest(ctx: BenchContext): Promise<void> {
 
 /** Printed for `--help` and after a usage error. */
 const USAGE = `usage: npm run bench [-- --no-build] [-- --only=<scenario>[,<scenario>...]]
-Bundles the worker, starts the mock upstream and nine workerd targets, runs every scenario (~3 min,
+Bundles the worker, starts the mock upstream and eleven workerd targets, runs every scenario (~5 min,
 on a quiet machine), prints one table and writes bench/results/<time>.json and latest.json.
   --no-build  reuse dist/local from an earlier build instead of bundling the current source
   --only=ids  run only these scenarios (ids: ${SCENARIOS.map((s) => s.id).join(", ")}) and write no
@@ -110,7 +110,7 @@ See bench/README.md for what each number means.`;
 
 /**
  * The options, or the exit code when there is nothing to run. Checked before anything starts: a
- * typo (or `--help`) must not launch three minutes of benchmark.
+ * typo (or `--help`) must not launch five minutes of benchmark.
  */
 function parseOptions(
   argv: readonly string[],
