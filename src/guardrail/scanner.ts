@@ -188,6 +188,12 @@ export class GuardrailCore<E> {
       this.done = true;
       this.queue = [];
       this.head = 0;
+    } else if (this.head === this.queue.length) {
+      // Everything is out (the usual case): the released events are let go now. Kept until the stream
+      // ended, they cost the default configuration about 7% of its CPU per event under 500 concurrent
+      // streams (docs/storage.md).
+      this.queue.length = 0;
+      this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;

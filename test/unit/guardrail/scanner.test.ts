@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { GuardrailCore, isBlock, type Release } from "../../../src/guardrail/index.ts";
 import type { TextPart } from "../../../src/upstream/format.ts";
@@ -138,6 +140,46 @@ describe("GuardrailCore in enforce mode", () => {
       core.push(`e${i}`, part(ch), i);
     core.end(99);
     expect(core.stats.maxUndecidedChars).toBeLessThanOrEqual(20);
+  });
+});
+
+// Issue 17: under 500 concurrent streams the released events, kept until each stream ended, cost the
+// default configuration about 7% of its CPU per event (docs/storage.md).
+describe("GuardrailCore's memory of released events", () => {
+  /** V8's collector, exposed to this test only (the flag makes a new context's global `gc`). */
+  function collector(): () => void {
+    setFlagsFromString("--expose-gc");
+    return runInNewContext("gc") as () => void;
+  }
+
+  /** Pushes 50 events that are released and one that is held, in a frame of its own: no local of the test keeps one alive. */
+  function pushed(core: GuardrailCore<{ readonly n: number }>): {
+    released: WeakRef<object>[];
+    held: WeakRef<object>;
+  } {
+    const released: WeakRef<object>[] = [];
+    for (let n = 0; n < 50; n++) {
+      const event = { n };
+      released.push(new WeakRef(event));
+      expect(core.push(event, part(`word ${n}. `), n)).toHaveLength(1);
+    }
+    // Text a rule could still match: this event waits for the next one.
+    const held = { n: 50 };
+    expect(core.push(held, part("see sk"), 50)).toEqual([]);
+    return { released, held: new WeakRef(held) };
+  }
+
+  it("keeps no reference to an event once it is released, and keeps the one it still holds", async () => {
+    const gc = collector();
+    const core = new GuardrailCore<{ readonly n: number }>(config());
+    const { released, held } = pushed(core);
+    // WeakRef targets survive the turn they were read in: collect in a later one.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(released.map((r) => r.deref()).filter((e) => e !== undefined)).toEqual([]);
+    expect(held.deref()).toEqual({ n: 50 });
+    const out = core.push({ n: 51 }, part("-learn docs"), 51);
+    expect(out.map((r) => (isBlock(r) ? r : r.event))).toEqual([{ n: 50 }, { n: 51 }]);
   });
 });
 
