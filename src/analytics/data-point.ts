@@ -126,6 +126,10 @@ const encoder = new TextEncoder();
 
 /** Cuts `s` to at most `maxBytes` of UTF-8 without splitting a character. */
 export function truncateUtf8(s: string, maxBytes: number): string {
+  // No UTF-16 unit takes more than 3 bytes of UTF-8 (a surrogate pair, two units, takes 4): a short
+  // string fits without being encoded, which is every blob of nearly every stream (an encode is a
+  // call into the runtime, 15 per stream otherwise).
+  if (s.length * 3 <= maxBytes) return s;
   const bytes = encoder.encode(s);
   if (bytes.length <= maxBytes) return s;
   let end = maxBytes;

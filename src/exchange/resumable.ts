@@ -45,3 +45,9 @@ export async function runResumable(
   if (signed !== undefined) relayed.headers.set(HEADER.resumeToken, signed);
   return relayed;
 }
+
+/** Stops a stream this edge started (a refused slot): the object ends its generation for every reader. */
+export async function cancelResumable(host: StreamHost, streamId: string, principal: string): Promise<void> {
+  const res = await callStream(host.streams, streamId, principal, STREAM_OBJECT.cancel, { method: "POST" });
+  await res.body?.cancel();
+}

@@ -23,17 +23,23 @@ export class PrincipalObject extends DurableObject<Env> {
     switch (url.pathname) {
       case "/acquire": {
         const limit = Number(url.searchParams.get("limit") ?? "0");
-        this.#leases ??= new OpenStreamLeases(limit, LEASE_MS);
-        const result = this.#leases.acquire(stream, now);
+        const result = this.#open().acquire(stream, now, limit);
         return Response.json(result, { status: result.ok ? 200 : 429 });
       }
       case "/renew":
         return Response.json({ ok: this.#leases?.renew(stream, now) ?? false });
       case "/release":
-        this.#leases?.release(stream);
+        // Even before any acquire: a short stream's release may overtake its acquire.
+        this.#open().release(stream, now);
         return Response.json({ ok: true });
       default:
         return new Response("unknown operation", { status: 404 });
     }
+  }
+
+  /** The leases, made on first use; each acquire brings its limit. */
+  #open(): OpenStreamLeases {
+    this.#leases ??= new OpenStreamLeases(0, LEASE_MS);
+    return this.#leases;
   }
 }

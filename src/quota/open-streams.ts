@@ -9,22 +9,32 @@ export type LeaseResult = { readonly ok: true } | { readonly ok: false; readonly
  * it starts, renews it while live and releases it when it ends; a lease whose stream vanished (a
  * crash, a lost object) expires on its own, so a slot can never leak for good. Pure: the caller
  * passes the clock, and whatever holds it (a per-principal Durable Object) decides persistence.
+ *
+ * A slot is asked for while its stream starts, not before (see exchange/run.ts), so a short stream's
+ * release can reach here before its acquire: a release of a stream holding no lease is remembered
+ * for a lease's lifetime, and that stream's late acquire is granted without taking a slot.
  */
 export class OpenStreamLeases {
   readonly #leases = new Map<string, number>();
+  /** Streams released before they acquired (stream id → when to forget it). */
+  readonly #ended = new Map<string, number>();
   readonly #limit: number;
   readonly #leaseMs: number;
 
-  /** `limit` open streams at most; a lease lives `leaseMs` past its last renewal. */
+  /** `limit` open streams at most (unless an acquire names its own); a lease lives `leaseMs` past its last renewal. */
   constructor(limit: number, leaseMs: number) {
     this.#limit = limit;
     this.#leaseMs = leaseMs;
   }
 
-  /** Takes a slot for `streamId` (idempotent: a stream already holding one renews it). */
-  acquire(streamId: string, now: number): LeaseResult {
+  /**
+   * Takes a slot for `streamId` (idempotent: a stream already holding one renews it), `limit` open at
+   * most (the caller's setting as it is now; the constructor's when absent).
+   */
+  acquire(streamId: string, now: number, limit: number = this.#limit): LeaseResult {
     this.#prune(now);
-    if (!this.#leases.has(streamId) && this.#leases.size >= this.#limit)
+    if (this.#ended.delete(streamId)) return { ok: true };
+    if (!this.#leases.has(streamId) && this.#leases.size >= limit)
       return { ok: false, open: this.#leases.size };
     this.#leases.set(streamId, now + this.#leaseMs);
     return { ok: true };
@@ -38,9 +48,9 @@ export class OpenStreamLeases {
     return true;
   }
 
-  /** Frees the slot of a stream that ended. */
-  release(streamId: string): void {
-    this.#leases.delete(streamId);
+  /** Frees the slot of a stream that ended; one that holds none yet is remembered (see the class). */
+  release(streamId: string, now: number): void {
+    if (!this.#leases.delete(streamId)) this.#ended.set(streamId, now + this.#leaseMs);
   }
 
   /** How many streams hold an unexpired lease. */
@@ -58,6 +68,7 @@ export class OpenStreamLeases {
 
   #prune(now: number): void {
     for (const [id, exp] of this.#leases) if (exp <= now) this.#leases.delete(id);
+    for (const [id, exp] of this.#ended) if (exp <= now) this.#ended.delete(id);
   }
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signJwt } from "../../src/auth/jwt.ts";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, startSse } from "../support/mock-upstream.ts";
+import { until } from "../support/until.ts";
 
 const KEY = "gw-backend-key-0123456789abcdef";
 const JWT_SECRET = "jwt-secret-for-tests-0123456789-abcdefgh";
@@ -215,6 +216,55 @@ describe("open streams per principal", () => {
       for (const r of open) await r.body?.cancel();
     } finally {
       await limited.dispose();
+    }
+  });
+
+  it("stops a refused stream's upstream call, which started alongside the slot's check, resumable or not", async () => {
+    // The slot is asked for while the attempt starts (its round trip is not added to TTFT): a stream
+    // refused its slot must not go on upstream. The mock holds every answer open after its first token.
+    const held = new MockUpstream();
+    await held.start();
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    held.handle(async (_req, res) => {
+      startSse(res);
+      res.write(
+        'event: message_start\ndata: {"type":"message_start","message":{"id":"m","role":"assistant","content":[],"usage":{"input_tokens":1}}}\n\n' +
+          'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}\n\n',
+      );
+      await done;
+      res.end();
+    });
+    const limited = await startGateway({
+      GATEWAY_KEYS: JSON.stringify([{ name: "one", key: `${KEY}-one` }]),
+      MAX_OPEN_STREAMS: "1",
+      ANTHROPIC_BASE_URL: `${held.baseUrl}/anthropic`,
+      ANTHROPIC_API_KEY: PROVIDER_KEY,
+    });
+    const one = { authorization: `Bearer ${KEY}-one` };
+    try {
+      const open = await chat(limited, "anthropic/claude-test", one);
+      expect(open.status).toBe(200);
+      for (const headers of [one, { ...one, "x-resumable": "false" }]) {
+        const before = held.requests.length;
+        const refused = await chat(limited, "anthropic/claude-test", headers);
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get("content-type")).toMatch(/json/);
+        expect(await errorOf(refused)).toMatch(/open streams/);
+        // Its upstream call was made (alongside the check) and is then closed by the gateway, not left running.
+        await until("the refused stream's upstream request", () => held.requests.length > before);
+        expect(held.requests.length).toBe(before + 1);
+        await held.requests[before]?.closed;
+      }
+      // The stream that holds the slot was never disturbed: it still ends with its whole answer.
+      finish();
+      expect(await open.text()).toContain("hi");
+    } finally {
+      finish();
+      await limited.dispose();
+      await held.stop();
     }
   });
 });

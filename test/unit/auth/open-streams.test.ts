@@ -20,8 +20,34 @@ describe("OpenStreamLeases", () => {
   it("frees a slot when its stream ends", () => {
     const leases = new OpenStreamLeases(1, 60_000);
     leases.acquire("a", 0);
-    leases.release("a");
+    leases.release("a", 1);
     expect(leases.acquire("b", 1)).toEqual({ ok: true });
+  });
+
+  it("grants a stream whose release came before its acquire without taking a slot, once", () => {
+    const leases = new OpenStreamLeases(1, 60_000);
+    leases.release("early", 0);
+    expect(leases.acquire("early", 5)).toEqual({ ok: true });
+    expect(leases.open(5)).toBe(0);
+    // The slot is still free for another stream, and the remembered release is used up.
+    expect(leases.acquire("b", 6)).toEqual({ ok: true });
+    expect(leases.acquire("early", 7)).toEqual({ ok: false, open: 1 });
+  });
+
+  it("forgets a release without an acquire after a lease's lifetime", () => {
+    const leases = new OpenStreamLeases(1, 60_000);
+    leases.release("gone", 0);
+    leases.acquire("b", 1);
+    leases.release("b", 2);
+    expect(leases.acquire("gone", 60_000)).toEqual({ ok: true });
+    expect(leases.open(60_000)).toBe(1);
+  });
+
+  it("takes the limit an acquire names over the constructor's", () => {
+    const leases = new OpenStreamLeases(0, 60_000);
+    expect(leases.acquire("a", 0, 1)).toEqual({ ok: true });
+    expect(leases.acquire("b", 0, 1)).toEqual({ ok: false, open: 1 });
+    expect(leases.acquire("b", 0, 2)).toEqual({ ok: true });
   });
 
   it("expires a lease that was not renewed, so a lost stream cannot hold a slot forever", () => {
