@@ -71,6 +71,24 @@ const END_MARKER = /^data: \[DONE\]|"type":"message_stop"/m;
 const ERROR_EVENT = /^event: error|^data: \{"error"|"type":"error"/m;
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
+/**
+ * Targets that take gateway keys (see `gatewayTarget`): each request to such an origin presents the
+ * next key in turn, so streams started together spread over as many principals (the open-stream
+ * limit counts per principal). Registered by the target, read by every scenario alike.
+ */
+const CALLERS = new Map<string, { readonly keys: readonly string[]; next: number }>();
+
+/** Requests to `origin` present `keys` in turn (`authorization: Bearer …`). */
+export function presentKeys(origin: string, keys: readonly string[]): void {
+  CALLERS.set(origin, { keys, next: 0 });
+}
+
+function headersFor(origin: string, json: boolean): Record<string, string> {
+  const caller = CALLERS.get(origin);
+  const key = caller?.keys[caller.next++ % caller.keys.length];
+  return { ...(json ? JSON_HEADERS : {}), ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) };
+}
+
 /** Streams one request to its end and traces every event's arrival. Never throws. */
 export async function traceStream(agent: Agent, origin: string, req: RouteRequest): Promise<StreamTrace> {
   const arrivals: number[] = [];
@@ -85,7 +103,8 @@ export async function traceStream(agent: Agent, origin: string, req: RouteReques
   try {
     const res = await request(origin + req.path, {
       method: req.method ?? "POST",
-      ...(req.body === undefined ? {} : { headers: JSON_HEADERS, body: req.body }),
+      headers: headersFor(origin, req.body !== undefined),
+      ...(req.body === undefined ? {} : { body: req.body }),
       dispatcher: agent,
     });
     status = res.statusCode;

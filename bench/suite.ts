@@ -22,7 +22,14 @@ import {
   ttftScenario,
   webSocketScenario,
 } from "./scenarios/index.ts";
-import { directTarget, gatewayTarget, jsStageTarget, passthroughTarget, type Target } from "./targets.ts";
+import {
+  defaultsTarget,
+  directTarget,
+  gatewayTarget,
+  jsStageTarget,
+  passthroughTarget,
+  type Target,
+} from "./targets.ts";
 
 /** How to start one target once the mock listens at `mockOrigin`. */
 export interface TargetSpec {
@@ -67,16 +74,20 @@ export const TARGETS: readonly TargetSpec[] = [
   { id: "gateway-enforce", start: (mock) => gatewayTarget(mock, "gateway-enforce", ENFORCE_GATEWAY) },
   // Issue 14: the plain gateway with a TTFT deadline, which hedges a slow first target.
   { id: "gateway-hedge", start: (mock) => gatewayTarget(mock, "gateway-hedge", HEDGE_GATEWAY) },
-  // Issue 17: the gateway exactly as wrangler.toml configures it (resumable, guardrail enforce with the
-  // default rules, every other default): what users run.
-  { id: "gateway-default", start: (mock) => gatewayTarget(mock, "gateway-default", {}) },
+  // Issue 17: the gateway as wrangler.toml configures it (resumable, guardrail enforce with the default
+  // rules, anonymous access off, 20 open streams per principal, every other default): what users run.
+  // Only the rate-limit bindings are left out (see defaultsTarget).
+  { id: "gateway-default", start: (mock) => defaultsTarget(mock, "gateway-default") },
   // Issue 17's design, side by side: the default with every stream in an object of its own (the design
   // before stream hosts), and with every stream on one host (what one object carries).
   {
     id: "gateway-own-objects",
-    start: (mock) => gatewayTarget(mock, "gateway-own-objects", { STREAM_HOSTS: "0" }),
+    start: (mock) => defaultsTarget(mock, "gateway-own-objects", { STREAM_HOSTS: "0" }),
   },
-  { id: "gateway-one-host", start: (mock) => gatewayTarget(mock, "gateway-one-host", { STREAM_HOSTS: "1" }) },
+  {
+    id: "gateway-one-host",
+    start: (mock) => defaultsTarget(mock, "gateway-one-host", { STREAM_HOSTS: "1" }),
+  },
   // Issue 15: keep-alives off (the plain gateway has wrangler.toml's KEEPALIVE_MS, 15 s).
   {
     id: "gateway-no-keepalive",

@@ -10,6 +10,7 @@ import path from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { objectNameOf } from "../src/resumable/stream-id.ts";
 import { BUNDLE_DIR, startGateway } from "../test/support/gateway.ts";
+import { presentKeys } from "./client.ts";
 import { childPids } from "./proc.ts";
 import type { TargetKind } from "./routes.ts";
 
@@ -165,6 +166,41 @@ export async function gatewayTarget(
       }),
     dispose: () => gw.dispose(),
   };
+}
+
+/**
+ * Keys of the default targets: a deployed gateway refuses anonymous callers (wrangler.toml), so its
+ * callers present keys, and each key is a principal with `MAX_OPEN_STREAMS` (20) open streams. 32
+ * principals carry the 500-stream block (16 streams each) within that limit.
+ */
+const DEFAULT_CALLERS = 32;
+
+/**
+ * A gateway as wrangler.toml configures it, `bindings` aside: its anonymous-access and open-stream
+ * settings are wrangler.toml's, not the test defaults `gatewayTarget` starts from (anonymous access to
+ * every model, no open-stream limit), so every stream takes a slot in its principal's object as it
+ * does in production. The callers are gateway keys, presented in turn by the client. The rate-limit
+ * bindings stay out: 60 requests a minute per key would refuse the bench itself.
+ */
+export async function defaultsTarget(
+  mockOrigin: string,
+  id: string,
+  bindings: Record<string, string> = {},
+): Promise<Target> {
+  const vars = wranglerVars();
+  const keys = Array.from(
+    { length: DEFAULT_CALLERS },
+    (_, i) => `gw-bench-caller-${String(i).padStart(2, "0")}-0123456789`,
+  );
+  const target = await gatewayTarget(mockOrigin, id, {
+    ALLOW_ANONYMOUS: vars.ALLOW_ANONYMOUS ?? "false",
+    ANONYMOUS_MODELS: vars.ANONYMOUS_MODELS ?? "demo/*",
+    MAX_OPEN_STREAMS: vars.MAX_OPEN_STREAMS ?? "20",
+    GATEWAY_KEYS: JSON.stringify(keys.map((key, i) => ({ name: `caller-${i}`, key }))),
+    ...bindings,
+  });
+  presentKeys(target.origin, keys);
+  return target;
 }
 
 /**
