@@ -72,7 +72,7 @@ const ERROR_EVENT = /^event: error|^data: \{"error"|"type":"error"/m;
 const JSON_HEADERS = { "content-type": "application/json" } as const;
 
 /**
- * Targets that take gateway keys (see `gatewayTarget`): each request to such an origin presents the
+ * Targets that take gateway keys (see `defaultsTarget`): each request to such an origin presents the
  * next key in turn, so streams started together spread over as many principals (the open-stream
  * limit counts per principal). Registered by the target, read by every scenario alike.
  */
