@@ -14,7 +14,7 @@ import type { CircuitBreakers } from "./circuit.ts";
 import type { ExchangeContext } from "./context.ts";
 import { continuationFor } from "./continuation.ts";
 import { jsonResponse } from "./json-answer.ts";
-import type { StreamPlan } from "./plan.ts";
+import { type StreamPlan, whereFrom } from "./plan.ts";
 import { guardSteps, translateStage } from "./stages.ts";
 
 /**
@@ -98,7 +98,7 @@ export async function runDirect(
   const { x, attempt, source } = answer;
   answerHeaders(answer);
   if (!plan.stream || !x.isStream || source === undefined) return jsonResponse(plan, attempt, x, ctx.config);
-  trackStream(plan, answer, x.state, ctx.sink);
+  trackStream(plan, answer, x.state, ctx.sink, () => whereFrom(plan, request));
   onStream(x.state);
   const format = FORMATS[plan.format];
   const upstream = answerUpstream(plan, answer, call, ctx.circuits);

@@ -35,9 +35,12 @@ export interface StreamPlan {
   readonly attempts: readonly [Attempt, ...Attempt[]];
   /** When the gateway received the request (epoch ms): the start of the gateway's TTFT. */
   readonly receivedAt: number;
-  /** Cloudflare colo and client country from `request.cf`, for analytics. */
-  readonly colo: string;
-  readonly country: string;
+  /**
+   * Cloudflare colo and client country from `request.cf` (analytics, a stream host's name), set when
+   * the plan leaves the edge for a stream object. At the edge they are read from the request only
+   * when needed (see `whereFrom`).
+   */
+  readonly where?: Whereabouts;
   /** The principal's id (a hash or "anonymous", never a credential). */
   readonly principal: string;
   /** The stream's public id (`x-stream-id`), set once the stream is resumable. */
@@ -56,7 +59,25 @@ export interface StreamPlan {
   readonly replayable?: boolean;
 }
 
+/** Where a request came from: the Cloudflare colo and the client's country. */
+export interface Whereabouts {
+  readonly colo: string;
+  readonly country: string;
+}
+
+/** What a data point says when nobody told where the request came from. */
+export const UNKNOWN_WHERE: Whereabouts = { colo: "unknown", country: "unknown" };
+
+/**
+ * The plan's whereabouts, or the request's, read from `request.cf` now. Only when needed: the first
+ * read of `request.cf` makes the runtime build the whole object, measurably before the first byte
+ * (docs/storage.md), so a direct stream reads it when its data point is written, after its answer.
+ */
+export function whereFrom(plan: StreamPlan, request: Request): Whereabouts {
+  return plan.where ?? locationFromCf(request.cf);
+}
+
 /** The request facts every plan carries. */
-export function planContext(request: Request, receivedAt: number, principal: string) {
-  return { receivedAt, ...locationFromCf(request.cf), principal };
+export function planContext(receivedAt: number, principal: string) {
+  return { receivedAt, principal };
 }

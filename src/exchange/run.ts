@@ -4,7 +4,7 @@ import { requireProvider } from "../upstream/providers.ts";
 import { requireKey } from "./attempt.ts";
 import type { ExchangeContext, StreamHost } from "./context.ts";
 import { runDirect } from "./direct.ts";
-import type { StreamPlan } from "./plan.ts";
+import { type StreamPlan, whereFrom } from "./plan.ts";
 import { cancelResumable, runResumable } from "./resumable.ts";
 
 /**
@@ -30,9 +30,11 @@ export async function runPlan(
   const optOut = request.headers.get(HEADER.resumable)?.toLowerCase() === "false";
   const resumable = optOut || !ctx.config.resumable ? undefined : host;
   const hosts = ctx.config.streamHosts;
+  // A resumable plan leaves for its object with its whereabouts; a direct one reads them at its end.
+  const where = resumable === undefined ? undefined : whereFrom(plan, request);
   // A resumable stream's id names the host object that holds it; any other stream's id is only a label.
   const streamId = newStreamId(
-    resumable === undefined || hosts === 0 ? undefined : streamHostName(plan.colo, hosts),
+    where === undefined || hosts === 0 ? undefined : streamHostName(where.colo, hosts),
   );
   const slot = settled(ctx.slots.acquire(plan.principal, streamId));
   // Sent only once the acquire has answered, so a release never overtakes its own acquire from here.
@@ -40,7 +42,7 @@ export async function runPlan(
   const started = settled(
     resumable === undefined
       ? runDirect(plan, request, ctx, (state) => state.onEnd(release))
-      : runResumable(plan, request, resumable, streamId),
+      : runResumable({ ...plan, where }, request, resumable, streamId),
   );
   const run = await started;
   if (!run.ok) {

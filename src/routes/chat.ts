@@ -98,7 +98,7 @@ export async function runChat(call: ChatCall): Promise<Response> {
     continuable: continuable(call.json, request.headers),
     replayable: replayable(call.json),
     ...(userText === undefined ? {} : { userText }),
-    ...planContext(request, call.receivedAt, principal.id),
+    ...planContext(call.receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));
 }

@@ -69,7 +69,7 @@ export async function handleNative(
     continuable: continuable(body.json, request.headers),
     replayable: replayable(body.json),
     ...(userText === undefined ? {} : { userText }),
-    ...planContext(request, receivedAt, principal.id),
+    ...planContext(receivedAt, principal.id),
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));
 }

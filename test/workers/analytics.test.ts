@@ -183,6 +183,28 @@ describe("timings", () => {
     expect(point?.doubles?.[DOUBLE.durationMs - 1]).toBe(line.durationMs);
   });
 
+  it("records the request's colo and country (request.cf), read at the stream's end when it runs directly", async () => {
+    const cf = { colo: "FRA", country: "DE" };
+    for (const [model, headers] of [
+      ["burst:2:where-resumable", {}],
+      ["burst:2:where-direct", { "x-resumable": "false" }],
+    ] as const) {
+      const res = await SELF.fetch(`${GATEWAY}/openai/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "x" }] }),
+        cf,
+      });
+      await res.text();
+      await exactlyOne(model);
+      const point = points.find((p) => p.indexes?.[0] === `openai/${model}`);
+      expect(point?.blobs?.[BLOB.colo - 1]).toBe("FRA");
+      expect(point?.blobs?.[BLOB.country - 1]).toBe("DE");
+      // A resumable stream's host is named by that colo (its object lives near that colo's callers).
+      if (!("x-resumable" in headers)) expect(res.headers.get("x-stream-id") ?? "").toMatch(/^fra-\d{1,4}\./);
+    }
+  });
+
   it("retries inside the stream's object when the client left before the answer: the fallback is stored whole", async () => {
     const gone = new AbortController();
     const started = SELF.fetch(`${GATEWAY}/v1/chat/completions`, {

@@ -18,7 +18,7 @@ describe("attachAnalytics", () => {
   it("names the stream by the ids known when it ends, the upstream's included (set after the state)", () => {
     const state = new StreamState();
     const sink = recordingSink();
-    attachAnalytics(state, { ...meta, streamId: "c8Jt4nW2yQ6eF1hK9pZ3uB" }, sink);
+    attachAnalytics(state, () => ({ ...meta, streamId: "c8Jt4nW2yQ6eF1hK9pZ3uB" }), sink);
     // The upstream's headers arrive after the state exists; the route sets the id then.
     state.upstreamRequestId = "req_011CVx2abc";
     state.finish(STREAM_OUTCOME.complete);
@@ -34,7 +34,7 @@ describe("attachAnalytics", () => {
   it("writes empty ids for a direct stream whose upstream sent no request id", () => {
     const state = new StreamState();
     const sink = recordingSink();
-    attachAnalytics(state, meta, sink);
+    attachAnalytics(state, () => meta, sink);
     state.finish(STREAM_OUTCOME.cancelled);
     const blobs = sink.points[0]?.blobs ?? [];
     expect(blobs[BLOB.streamId - 1]).toBe("");
@@ -44,7 +44,7 @@ describe("attachAnalytics", () => {
   it("estimates a cut stream whose only usage was a placeholder instead of writing it as exact", () => {
     const state = new StreamState();
     const sink = recordingSink();
-    attachAnalytics(state, meta, sink);
+    attachAnalytics(state, () => meta, sink);
     state.outputTokens = 1; // Anthropic's message_start; the stream was cut before message_delta
     for (let i = 0; i < 4; i += 1) state.metrics.contentEvent(100 + i, 2);
     state.finish(STREAM_OUTCOME.interrupted);
