@@ -76,8 +76,3 @@ export const UNKNOWN_WHERE: Whereabouts = { colo: "unknown", country: "unknown" 
 export function whereFrom(plan: StreamPlan, request: Request): Whereabouts {
   return plan.where ?? locationFromCf(request.cf);
 }
-
-/** The request facts every plan carries. */
-export function planContext(receivedAt: number, principal: string) {
-  return { receivedAt, principal };
-}

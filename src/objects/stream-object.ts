@@ -5,6 +5,7 @@ import { exchangeContext } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
+import { UNKNOWN_WHERE } from "../exchange/plan.ts";
 import type { StartSpec } from "../exchange/resumable.ts";
 import { startStoredStream } from "../exchange/stored-stream.ts";
 import { describeError } from "../pipeline/stream-state.ts";
@@ -202,7 +203,7 @@ export class StreamObject extends DurableObject<Env> {
     };
     exchangeContext(this.env).sink.write(
       buildDataPoint(
-        { ...meta, colo: "unknown", country: "unknown", principal: record.owner, streamId: record.streamId },
+        { ...meta, ...UNKNOWN_WHERE, principal: record.owner, streamId: record.streamId },
         metrics.snapshot(),
       ),
     );

@@ -5,7 +5,7 @@ import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { GatewayError } from "../errors.ts";
 import { continuable, replayable } from "../exchange/continuable.ts";
-import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
+import type { Attempt, StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
 import { classifyPrompt, userTextFor } from "../guardrail/classifiers/prompt.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
@@ -98,7 +98,8 @@ export async function runChat(call: ChatCall): Promise<Response> {
     continuable: continuable(call.json, request.headers),
     replayable: replayable(call.json),
     ...(userText === undefined ? {} : { userText }),
-    ...planContext(call.receivedAt, principal.id),
+    receivedAt: call.receivedAt,
+    principal: principal.id,
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));
 }

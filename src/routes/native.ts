@@ -4,7 +4,7 @@ import { exchangeContext, streamHost } from "../bindings.ts";
 import { configFor } from "../config.ts";
 import type { Env } from "../env.ts";
 import { continuable, replayable } from "../exchange/continuable.ts";
-import { type Attempt, planContext, type StreamPlan } from "../exchange/plan.ts";
+import type { Attempt, StreamPlan } from "../exchange/plan.ts";
 import { runPlan } from "../exchange/run.ts";
 import { classifyPrompt, userTextFor } from "../guardrail/classifiers/prompt.ts";
 import { guardPrompt } from "../guardrail/request-body.ts";
@@ -69,7 +69,8 @@ export async function handleNative(
     continuable: continuable(body.json, request.headers),
     replayable: replayable(body.json),
     ...(userText === undefined ? {} : { userText }),
-    ...planContext(receivedAt, principal.id),
+    receivedAt,
+    principal: principal.id,
   };
   return runPlan(plan, request, exchangeContext(env), streamHost(env, principal));
 }
