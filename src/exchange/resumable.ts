@@ -3,12 +3,27 @@ import { HEADER } from "../protocol.ts";
 import { callStream } from "../resumable/stream-stub.ts";
 import { STREAM_OBJECT } from "../resumable/wire.ts";
 import type { StreamHost } from "./context.ts";
-import type { StreamPlan } from "./plan.ts";
+import { type StreamPlan, UNKNOWN_WHERE, type Whereabouts } from "./plan.ts";
+
+/**
+ * A plan as it crosses to the stream object. Versions before `where` carried the whereabouts as the
+ * plan's own `colo` and `country`, and a worker and its objects can run different versions during a
+ * deploy (docs/storage.md, Deploying): both forms are sent and both are read, so neither side's data
+ * point loses its location. The old form can go once no version before `where` can be running.
+ */
+export type SentPlan = StreamPlan & { readonly colo?: string; readonly country?: string };
+
+/** The whereabouts a sent plan carries, in either form. */
+export function whereSent(plan: SentPlan): Whereabouts {
+  if (plan.where !== undefined) return plan.where;
+  const { colo, country } = plan;
+  return colo === undefined || country === undefined ? UNKNOWN_WHERE : { colo, country };
+}
 
 /** What the worker sends the stream object to start a stream (`POST /start`). */
 export interface StartSpec {
   readonly streamId: string;
-  readonly plan: StreamPlan;
+  readonly plan: SentPlan;
   /** The client's allow-listed headers, forwarded upstream by the object. */
   readonly clientHeaders: Record<string, string>;
 }
@@ -30,7 +45,7 @@ export async function runResumable(
   token.catch(() => {});
   const spec: StartSpec = {
     streamId,
-    plan: { ...plan, streamId },
+    plan: { ...plan, streamId, ...plan.where },
     clientHeaders: forwardableHeaders(request.headers),
   };
   const res = await callStream(host.streams, streamId, plan.principal, STREAM_OBJECT.start, {

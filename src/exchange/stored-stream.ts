@@ -13,8 +13,7 @@ import { type Answer, openAnswer } from "./attempts.ts";
 import type { ExchangeContext } from "./context.ts";
 import { answerHeaders, answerUpstream } from "./direct.ts";
 import { jsonResponse } from "./json-answer.ts";
-import { UNKNOWN_WHERE } from "./plan.ts";
-import type { StartSpec } from "./resumable.ts";
+import { type StartSpec, whereSent } from "./resumable.ts";
 import { guardSteps, translateStage } from "./stages.ts";
 
 /** What the stream object hands the exchange it runs. */
@@ -75,7 +74,7 @@ export async function startStoredStream(
   }
   const state = x.state;
   // The edge read the plan's whereabouts before sending it here (the host's name needed the colo).
-  trackStream(plan, answer, state, sink, () => plan.where ?? UNKNOWN_WHERE);
+  trackStream(plan, answer, state, sink, () => whereSent(plan));
   const upstream = answerUpstream(plan, answer, call, deps.ctx.circuits);
   const session = new StreamSession(
     deps.store,

@@ -2,6 +2,7 @@ import { abortAllDurableObjects, env, runInDurableObject, SELF } from "cloudflar
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BLOB, DOUBLE } from "../../src/analytics/data-point.ts";
 import { streamStub } from "../../src/resumable/stream-stub.ts";
+import { STREAM_OBJECT } from "../../src/resumable/wire.ts";
 import { until } from "../support/until.ts";
 
 const GATEWAY = "https://gateway.test";
@@ -203,6 +204,43 @@ describe("timings", () => {
       // A resumable stream's host is named by that colo (its object lives near that colo's callers).
       if (!("x-resumable" in headers)) expect(res.headers.get("x-stream-id") ?? "").toMatch(/^fra-\d{1,4}\./);
     }
+  });
+
+  it("keeps the location while a worker and its stream objects run different versions (a deploy)", async () => {
+    const streams = env.STREAMS;
+    if (streams === undefined) throw new Error("STREAMS is not bound");
+    const get = streams.get.bind(streams);
+    const sent: Record<string, unknown>[] = [];
+    // Between the worker and the object: what the worker sent is kept, and the object gets the plan as a
+    // worker from before `where` sent it (the colo and country as the plan's own fields).
+    vi.spyOn(streams, "get").mockImplementation((id) => {
+      const stub = get(id);
+      const fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+        if (!String(input).endsWith(STREAM_OBJECT.start) || typeof init?.body !== "string")
+          return stub.fetch(input, init);
+        const spec = JSON.parse(init.body) as { plan: Record<string, unknown> };
+        sent.push({ ...spec.plan });
+        delete spec.plan.where;
+        return stub.fetch(input, { ...init, body: JSON.stringify(spec) });
+      };
+      return { id: stub.id, name: stub.name, fetch } as unknown as DurableObjectStub;
+    });
+    const model = "burst:2:where-older-worker";
+    const res = await SELF.fetch(`${GATEWAY}/openai/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "x" }] }),
+      cf: { colo: "NRT", country: "JP" },
+    });
+    await res.text();
+    await exactlyOne(model);
+    // An object from before `where` reads the plan's own fields: they are sent beside it.
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ where: { colo: "NRT", country: "JP" }, colo: "NRT", country: "JP" });
+    // And this object, given only the old form, still records where the request came from.
+    const point = points.find((p) => p.indexes?.[0] === `openai/${model}`);
+    expect(point?.blobs?.[BLOB.colo - 1]).toBe("NRT");
+    expect(point?.blobs?.[BLOB.country - 1]).toBe("JP");
   });
 
   it("retries inside the stream's object when the client left before the answer: the fallback is stored whole", async () => {
