@@ -27,6 +27,7 @@ import {
   directTarget,
   gatewayTarget,
   jsStageTarget,
+  objectsFloorTarget,
   passthroughTarget,
   type Target,
 } from "./targets.ts";
@@ -61,6 +62,8 @@ export const TARGETS: readonly TargetSpec[] = [
   { id: "direct", start: async (mock) => directTarget(mock) },
   { id: "passthrough", start: (mock) => passthroughTarget(mock) },
   { id: "js-stage", start: (mock) => jsStageTarget(mock) },
+  // Issue 17's floor: the default's two object calls (its stream host, its principal's slot) alone.
+  { id: "objects-floor", start: (mock) => objectsFloorTarget(mock) },
   // The core issue's streaming path. wrangler.toml turns the Durable Object hop and the guardrail
   // on by default; each has its own variant below.
   { id: "gateway", start: (mock) => gatewayTarget(mock, "gateway", PLAIN_GATEWAY) },
@@ -113,6 +116,7 @@ const TTFT_COMPARE: Comparison = {
   ...GATEWAY_VS_PASSTHROUGH,
   also: [
     "js-stage",
+    "objects-floor",
     "gateway-resumable",
     "gateway-observe",
     "gateway-enforce",
@@ -133,6 +137,14 @@ const TTFT_COMPARE: Comparison = {
       quantile: "p50",
       columns: VARIANTS,
       note: "each variant's one setting, over the plain gateway",
+    },
+    // What the default's two object calls cost by themselves: the least its TTFT can be over the plain
+    // gateway, whose pipeline is one JS stage in the worker where the default's is in its host.
+    {
+      over: "js-stage",
+      quantile: "p50",
+      columns: ["objects-floor"],
+      note: "two warm object calls alone: the floor under the default's TTFT over the plain gateway",
     },
   ],
 };

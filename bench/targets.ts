@@ -81,20 +81,35 @@ export function directTarget(mockOrigin: string): Target {
   return { id: "direct", kind: "direct", origin: mockOrigin, pid: undefined, dispose: async () => {} };
 }
 
-/** A one-file worker from bench/ on workerd with `UPSTREAM` pointing at the mock. */
+/** The Durable Object bindings of a bench worker: each class, SQLite-backed as the gateway's are. */
+type ObjectBindings = Record<string, { readonly className: string; readonly useSQLite: true }>;
+
+/**
+ * A worker from bench/ on workerd with `UPSTREAM` pointing at the mock: `script`, and the bench/
+ * modules it imports (`imports`; Miniflare loads only the modules it is given).
+ */
 async function scriptTarget(
   id: string,
   kind: TargetKind,
   script: string,
   mockOrigin: string,
+  {
+    durableObjects = {},
+    imports = [],
+  }: { durableObjects?: ObjectBindings; imports?: readonly string[] } = {},
 ): Promise<Target> {
+  const bench = path.resolve(process.cwd(), "bench");
   const { value: mf, pid } = await withWorkerdPid(async () => {
     const miniflare = new Miniflare(
       convertV4MiniflareOptions({
-        scriptPath: path.resolve(process.cwd(), "bench", script),
-        modules: true,
+        modulesRoot: bench,
+        modules: [script, ...imports].map((file) => ({
+          type: "ESModule" as const,
+          path: path.join(bench, file),
+        })),
         ...wranglerCompatibility(),
         bindings: { UPSTREAM: mockOrigin },
+        durableObjects,
         host: "127.0.0.1",
         port: 0,
       }),
@@ -117,6 +132,21 @@ export function passthroughTarget(mockOrigin: string): Promise<Target> {
  */
 export function jsStageTarget(mockOrigin: string): Promise<Target> {
   return scriptTarget("js-stage", "passthrough", "js-stage-worker.js", mockOrigin);
+}
+
+/**
+ * Calibration: bench/objects-floor-worker.js, one JS stage inside a Durable Object plus a call to a
+ * second object at the same time: the two object calls of the default configuration (its stream host
+ * and its principal's slot) with nothing else. Routed like the passthrough.
+ */
+export function objectsFloorTarget(mockOrigin: string): Promise<Target> {
+  return scriptTarget("objects-floor", "passthrough", "objects-floor-worker.js", mockOrigin, {
+    durableObjects: {
+      HOSTS: { className: "HostObject", useSQLite: true },
+      COUNTERS: { className: "CounterObject", useSQLite: true },
+    },
+    imports: ["js-stage-worker.js"],
+  });
 }
 
 /** Every provider of the gateway pointed at the mock (each at the path prefix the mock serves it on). */
