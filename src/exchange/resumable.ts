@@ -45,6 +45,7 @@ export async function runResumable(
   token.catch(() => {});
   const spec: StartSpec = {
     streamId,
+    // `where` and, beside it, the colo and country that objects older than `where` read (see SentPlan).
     plan: { ...plan, streamId, ...plan.where },
     clientHeaders: forwardableHeaders(request.headers),
   };
