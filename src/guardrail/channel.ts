@@ -1,7 +1,17 @@
 import { Redactor } from "./redactor.ts";
 import { RuleScanner } from "./rule-scanner.ts";
+import { holdingStartMasks, type StartMasks } from "./start-masks.ts";
 import type { BlockInfo, Rule, Verdict } from "./types.ts";
 import { decisionLength, holdsText } from "./window.ts";
+
+/**
+ * Rules that change no text (every `flag` rule, and every rule in `observe` mode) scan a channel in
+ * batches of at least this many chars rather than once per event: nothing waits for their verdicts
+ * (they are read at the stream's end), and on token-sized appends a scan's cost is its per-call
+ * overhead, not its chars. In `observe` mode that was most of the guardrail's CPU per event. The
+ * batch also bounds the text they keep in the buffer.
+ */
+export const LAG_CHARS = 1024;
 
 /** A verdict whose `end` still grows while its match runs on (a long token, a PEM body). */
 export type OpenVerdict = { -readonly [K in keyof Verdict]: Verdict[K] };
@@ -26,6 +36,12 @@ export class ChannelScanner {
   private bufferStart = 0;
   private readonly scanners: RuleScanner[];
   private readonly holding: RuleScanner[];
+  /** The start masks of the holding rules (see scanHolding), and the channel's length when they last scanned. */
+  private readonly holdingStarts: StartMasks | undefined;
+  private holdFrom = 0;
+  /** The scanners that hold nothing (see LAG_CHARS), and the channel's length when they last scanned. */
+  private readonly lagging: RuleScanner[];
+  private lagFrom = 0;
   private readonly open: (OpenVerdict | undefined)[];
   private readonly context: number;
 
@@ -50,6 +66,8 @@ export class ChannelScanner {
         ),
     );
     this.holding = enforce ? this.scanners.filter((s) => holdsText(s.rule)) : [];
+    this.lagging = this.scanners.filter((s) => !this.holding.includes(s));
+    this.holdingStarts = enforce ? holdingStartMasks(rules) : undefined;
     this.open = rules.map(() => undefined);
     this.context = Math.max(0, ...rules.map((r) => r.detector.lookbehind));
     this.redactor = enforce ? new Redactor() : undefined;
@@ -58,9 +76,12 @@ export class ChannelScanner {
   /** Appends text; after the channel finished, the text starts a fresh segment (scanned as a new text). */
   append(text: string): void {
     if (this.finished) {
+      // The ended segment is scanned to its end first (a lagging rule may not have read all of it).
+      this.scan();
       this.finished = false;
       this.buffer = "";
       this.bufferStart = this.length;
+      this.holdFrom = this.length;
       for (const s of this.scanners) s.reset(this.length);
     }
     this.buffer += text;
@@ -83,13 +104,55 @@ export class ChannelScanner {
     return safe;
   }
 
-  /** Scans what was appended, records verdicts and redactions, then drops the decided text. */
+  /**
+   * Scans what was appended, records verdicts and redactions, then drops the decided text. The rules
+   * that hold nothing scan only once LAG_CHARS more arrived or the channel finished (see catchUp).
+   */
   scan(): void {
-    let keep = this.length;
-    for (const scanner of this.scanners) {
-      this.searched += scanner.scan(this.buffer, this.bufferStart, this.finished);
-      keep = Math.min(keep, scanner.from);
+    this.scanHolding();
+    if (this.finished || this.length - this.lagFrom >= LAG_CHARS) this.catchUp();
+    else this.trim();
+  }
+
+  /**
+   * Scans the rules that hold text. A rule that had decided every start before the new text, and none of
+   * whose first characters is in it, decides the new text with no scan: no match can start in it
+   * (`starts`), and none was running into it. One pass over the new text finds which rules those are;
+   * on token-sized appends most rules are, which makes this most of the saving in `enforce`.
+   */
+  private scanHolding(): void {
+    const starts = this.finished ? undefined : this.holdingStarts;
+    let present = 0;
+    if (starts !== undefined) {
+      const masks = starts.masks;
+      present = starts.always;
+      for (let p = this.holdFrom - this.bufferStart; p < this.buffer.length; p++) {
+        const code = this.buffer.charCodeAt(p);
+        if (code < 128) present |= masks[code] ?? 0;
+      }
     }
+    const holding = this.holding;
+    for (let i = 0; i < holding.length; i++) {
+      const scanner = holding[i] as RuleScanner;
+      if (starts !== undefined && (present & (1 << i)) === 0 && scanner.decidedTo(this.holdFrom))
+        scanner.skipTo(this.length);
+      else this.searched += scanner.scan(this.buffer, this.bufferStart, this.finished);
+    }
+    this.holdFrom = this.length;
+  }
+
+  /** Brings the rules that hold nothing up to the text so far (their verdicts are about to be read). */
+  catchUp(): void {
+    for (const scanner of this.lagging)
+      this.searched += scanner.scan(this.buffer, this.bufferStart, this.finished);
+    this.lagFrom = this.length;
+    this.trim();
+  }
+
+  /** Drops the text every rule has decided (keeping the lookbehind context). */
+  private trim(): void {
+    let keep = this.length;
+    for (const scanner of this.scanners) keep = Math.min(keep, scanner.from);
     keep -= this.context;
     if (keep > this.bufferStart) {
       this.buffer = this.buffer.slice(keep - this.bufferStart);

@@ -26,6 +26,12 @@ function settledBefore(text: string, detector: Detector, length: number, from: n
   return splitsPair(text, settled) ? settled - 1 : settled;
 }
 
+/** The first offset at or after `from` whose code unit is in `starts` (the text's length if none). */
+function nextStart(text: string, from: number, starts: Uint8Array): number {
+  for (let p = from; p < text.length; p++) if (inTable(starts, text.charCodeAt(p))) return p;
+  return text.length;
+}
+
 /**
  * Incremental scan of one rule over one channel: keeps the position before which every start is decided and
  * reports each match exactly once, when no later text could change it. Each call reads only the undecided tail
@@ -51,6 +57,16 @@ export class RuleScanner {
     this.length = length;
     this.from = start;
     this.sink = sink;
+  }
+
+  /** Whether every start before `at` is decided and no match runs on from there. */
+  decidedTo(at: number): boolean {
+    return this.from === at && this.contAt < 0;
+  }
+
+  /** Decides every start before `at` without a scan: the caller knows none of them can start a match. */
+  skipTo(at: number): void {
+    this.from = at;
   }
 
   /** Restarts at `at` as if the text began there (a channel reopened after its end). */
@@ -82,7 +98,12 @@ export class RuleScanner {
         }
         this.contAt = -1;
       }
-      const m = detector.find(text, from);
+      // A search is skipped where no code unit could start a match (one table lookup each): on
+      // token-sized appends most rules meet none of their first characters, and a regex search costs
+      // more than the lookups. Matches start only at such code units, so searching from the first one
+      // finds the same leftmost match.
+      const at = detector.starts === undefined ? from : nextStart(text, from, detector.starts);
+      const m = at < text.length ? detector.find(text, at) : undefined;
       const lo = Math.max(from, settled);
       if (m !== undefined && (m.start < lo || m.start < this.firstViable(text, lo))) {
         this.sink(m.start + base, m.end + base, false);

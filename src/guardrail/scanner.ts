@@ -86,9 +86,14 @@ export class GuardrailCore<E> {
     return this.blockInfo;
   }
 
-  /** Every verdict so far (a copy; a running match's `end` may still grow until it is over). */
+  /**
+   * Every verdict so far (a copy; a running match's `end` may still grow until it is over), in text
+   * order within each channel: rules that hold nothing scan in batches (see LAG_CHARS), so the order
+   * in which verdicts were decided is not the text's.
+   */
   get verdicts(): readonly Verdict[] {
-    return this.verdictList.map((v) => ({ ...v }));
+    for (const ch of this.channels.values()) ch.catchUp();
+    return this.verdictList.map((v) => ({ ...v })).sort((a, b) => a.start - b.start);
   }
 
   /** Counters so far. */

@@ -42,7 +42,17 @@ export function asyncStep(steps: readonly ItemStep[]): AsyncItemStep | undefined
 /** Runs one item through every step in order. */
 export function runSteps(steps: readonly ItemStep[], item: StreamItem): readonly StreamItem[] {
   let items: readonly StreamItem[] = [item];
-  for (const step of steps) items = items.flatMap((i) => step.push(i));
+  for (const step of steps) {
+    // One item in is the usual case (a step releases what it took): no flatMap and its closure per event.
+    const only = items.length === 1 ? items[0] : undefined;
+    if (only !== undefined) {
+      items = step.push(only);
+      continue;
+    }
+    const next: StreamItem[] = [];
+    for (const i of items) next.push(...step.push(i));
+    items = next;
+  }
   return items;
 }
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type GuardrailConfig, scanText, type Verdict } from "../../../src/guardrail/index.ts";
+import { LAG_CHARS } from "../../../src/guardrail/channel.ts";
+import { type GuardrailConfig, GuardrailCore, scanText, type Verdict } from "../../../src/guardrail/index.ts";
 import type { TextPart } from "../../../src/upstream/format.ts";
 import "./fc-config.ts";
 import {
@@ -269,5 +270,60 @@ describe("observe mode", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("rules that hold nothing scan in batches", () => {
+  const OBSERVE = config(everything("redact"), "observe");
+  /** Prose no rule matches, `n` chars long. */
+  const prose = (n: number) => "the answer is plain. ".repeat(Math.ceil(n / 21)).slice(0, n);
+  // Documents reaching across one or two batch boundaries, wherever in them a boundary falls.
+  const longDocArb = fc
+    .tuple(fc.integer({ min: LAG_CHARS - 400, max: 2 * LAG_CHARS + 100 }), docArb, docArb)
+    .map(([n, a, b]) => `${a.text} ${prose(n)} ${b.text}`);
+
+  for (const [name, cfg] of [
+    ["observe, every rule", OBSERVE],
+    ["enforce, default rules (flags and redactions)", DEFAULTS],
+  ] as const) {
+    it(`${name}: the verdicts of long documents split at random boundaries are the whole text's`, () => {
+      fc.assert(
+        fc.property(longDocArb, fc.array(fc.nat(), { maxLength: 60 }), (text, cuts) => {
+          const result = run(cfg, eventsOf(cut(text, cuts)));
+          expect(sorted(result.core.verdicts)).toEqual(sorted(scanText(cfg, text, "c0/content").verdicts));
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  it("an address split across events is found once, even before the stream ends", () => {
+    const core = new GuardrailCore<number>(config(undefined, "observe"));
+    const text = `${prose(LAG_CHARS - 10)} mail jane.doe@exam`;
+    core.push(1, [{ channel: "c0/content", text }], 0);
+    core.push(2, [{ channel: "c0/content", text: "ple.com today" }], 1);
+    // Read mid-stream: the batch has not filled, yet the address before the reading is reported.
+    const start = text.indexOf("jane");
+    expect(core.verdicts).toEqual([
+      {
+        rule: "email",
+        action: "flag",
+        channel: "c0/content",
+        start,
+        end: start + "jane.doe@example.com".length,
+      },
+    ]);
+    core.end(2);
+    expect(core.verdicts).toHaveLength(1);
+  });
+
+  it("searches nothing per event for them until a batch fills, then the batch at once", () => {
+    const core = new GuardrailCore<number>(config(undefined, "observe"));
+    const piece = prose(32);
+    const events = Math.floor(LAG_CHARS / piece.length) - 1;
+    for (let i = 0; i < events; i++) core.push(i, [{ channel: "c0/content", text: piece }], i);
+    expect(core.stats.searchedChars).toBe(0);
+    for (let i = 0; i < 2; i++) core.push(events + i, [{ channel: "c0/content", text: piece }], events + i);
+    expect(core.stats.searchedChars).toBeGreaterThanOrEqual(LAG_CHARS);
   });
 });
