@@ -9,6 +9,14 @@ import { OpenStreamLeases } from "../quota/open-streams.ts";
 export const LEASE_MS = 60_000;
 
 /**
+ * The status says it all (the edge reads nothing else): no body to serialize here, to carry across to
+ * the caller, or to leave unread there, on two calls of every stream.
+ */
+function answer(status: number): Response {
+  return new Response(null, { status });
+}
+
+/**
  * One object per principal, counting that principal's open streams (see OpenStreamLeases). The count
  * lives in memory: if the object is evicted the count restarts at zero, which only loosens the limit
  * for a while; it never blocks a principal for good.
@@ -24,14 +32,14 @@ export class PrincipalObject extends DurableObject<Env> {
       case "/acquire": {
         const limit = Number(url.searchParams.get("limit") ?? "0");
         const result = this.#open().acquire(stream, now, limit);
-        return Response.json(result, { status: result.ok ? 200 : 429 });
+        return answer(result.ok ? 200 : 429);
       }
       case "/renew":
-        return Response.json({ ok: this.#leases?.renew(stream, now) ?? false });
+        return answer(this.#leases?.renew(stream, now) === true ? 200 : 404);
       case "/release":
         // Even before any acquire: a short stream's release may overtake its acquire.
         this.#open().release(stream, now);
-        return Response.json({ ok: true });
+        return answer(200);
       default:
         return new Response("unknown operation", { status: 404 });
     }
