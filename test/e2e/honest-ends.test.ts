@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalGateway, startGateway } from "../support/gateway.ts";
 import { MockUpstream, startSse } from "../support/mock-upstream.ts";
 import { readToEnd } from "../support/read-to-end.ts";
+import { leaks, reassemble, splitEvents, stripIds } from "./guardrail-support.ts";
 
 /**
  * How an answer ends, through the real worker: at its end marker (even when the upstream holds its
@@ -67,15 +68,10 @@ describe("a guardrail block ends the answer although the upstream keeps going", 
     const text = await readToEnd(res);
     const data = dataOf(text);
     // The answer's text, not the raw stream: a chunk's `created` (Unix seconds) may hold these digits.
-    const answer = data
-      .filter((d) => d !== "[DONE]")
-      .map(
-        (d) =>
-          (JSON.parse(d) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? "",
-      )
-      .join("");
+    const answer = reassemble(splitEvents(stripIds(text))).channels.get("c0/content") ?? "";
     expect(answer).toContain("The test card is");
     expect(answer).not.toMatch(/4242|4111|5555/);
+    expect(leaks(text, ["4242 4242 4242 4242"])).toEqual([]);
     expect(data.at(-1)).toBe("[DONE]");
     expect(JSON.parse(data.at(-2) ?? "")).toMatchObject({ choices: [{ finish_reason: "content_filter" }] });
     const s = await status(res.headers.get("x-stream-id"));
