@@ -90,7 +90,7 @@ export function targetOf(ctx: BenchContext, id: string): Target {
   return t;
 }
 
-/** The comparison's targets, in the order they take turns. */
+/** The comparison's targets, in column order (a sequential scenario shuffles it each round: `turnOrder`). */
 export function compared(ctx: BenchContext, cmp: Comparison): Target[] {
   return [cmp.baseline, cmp.reference, ...cmp.also, cmp.subject].map((id) => targetOf(ctx, id));
 }

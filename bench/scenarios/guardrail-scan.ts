@@ -8,6 +8,7 @@ import { parseGuardrailConfig } from "../../src/guardrail/config.ts";
 import { GuardrailCore } from "../../src/guardrail/scanner.ts";
 import type { GuardrailMode } from "../../src/guardrail/types.ts";
 import type { TextPart } from "../../src/upstream/format.ts";
+import { random } from "../random.ts";
 import type { BenchContext, Row, Scenario } from "../scenario.ts";
 import { median } from "../stats.ts";
 
@@ -29,17 +30,6 @@ export interface ScanOptions {
   }[];
   /** Timed passes per mode and split after one warm-up pass; the median is reported. */
   readonly repeats: number;
-}
-
-/** A small seeded PRNG (mulberry32), so every run scans the same text cut the same way. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = (

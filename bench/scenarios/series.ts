@@ -1,6 +1,7 @@
 /** Sequential streams over several series, taken in turn, and what is read off their traces. */
 import { type StreamTrace, traceStream } from "../client.ts";
 import type { StreamPlan } from "../plan.ts";
+import { turnOrder } from "../random.ts";
 import type { RouteRequest } from "../routes.ts";
 import type { BenchContext } from "../scenario.ts";
 import type { Target } from "../targets.ts";
@@ -14,7 +15,8 @@ export interface Series {
 
 /**
  * Streams `rounds` times per series, one stream at a time, series in turn (stream by stream, so a
- * slow moment of the machine lands on all of them alike rather than on one series' batch).
+ * slow moment of the machine lands on all of them alike rather than on one series' batch), in a new
+ * order each round (`turnOrder`), so no series always follows the same one.
  */
 export async function traceRounds(
   ctx: BenchContext,
@@ -23,7 +25,8 @@ export async function traceRounds(
 ): Promise<Map<string, StreamTrace[]>> {
   const traces = new Map<string, StreamTrace[]>(series.map((s) => [s.id, []]));
   for (let i = 0; i < rounds; i += 1) {
-    for (const s of series) traces.get(s.id)?.push(await traceStream(ctx.agent, s.target.origin, s.request));
+    for (const s of turnOrder(series, i))
+      traces.get(s.id)?.push(await traceStream(ctx.agent, s.target.origin, s.request));
   }
   return traces;
 }

@@ -1,6 +1,7 @@
 /** Single-stream throughput: one long stream of small events with no spacing. */
 import { traceStream } from "../client.ts";
 import type { StreamPlan } from "../plan.ts";
+import { turnOrder } from "../random.ts";
 import type { StreamRoute } from "../routes.ts";
 import { type BenchContext, type Comparison, compared, type Scenario } from "../scenario.ts";
 import { median } from "../stats.ts";
@@ -30,7 +31,7 @@ export function throughputScenario(opts: ThroughputOptions): Scenario {
       const rates = new Map<string, number[]>(targets.map((t) => [t.id, []]));
       const incomplete = new Map<string, number>(targets.map((t) => [t.id, 0]));
       for (let i = 0; i < opts.repeats; i += 1) {
-        for (const t of targets) {
+        for (const t of turnOrder(targets, i)) {
           const trace = await traceStream(ctx.agent, t.origin, opts.route.request(t.kind, opts.plan));
           const last = trace.arrivals[trace.arrivals.length - 1];
           if (trace.error !== undefined || trace.arrivals.length !== opts.plan.events || last === undefined) {

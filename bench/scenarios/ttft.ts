@@ -1,6 +1,7 @@
 /** Added time to first token: many short sequential streams, targets taken in turn. */
 import { traceStream, ttftOf } from "../client.ts";
 import type { StreamPlan } from "../plan.ts";
+import { turnOrder } from "../random.ts";
 import type { StreamRoute } from "../routes.ts";
 import {
   addedRows,
@@ -30,7 +31,8 @@ const FIRST_EVENT_ONLY: StreamPlan = { events: 1, intervalMs: 0, padChars: 8 };
 
 /**
  * TTFT = request start → first body bytes at the client. Targets alternate request by request,
- * so a slow moment of the machine lands on all of them alike rather than on one target's batch.
+ * so a slow moment of the machine lands on all of them alike rather than on one target's batch,
+ * in a new order each round (`turnOrder`), so no target always follows the same one.
  */
 export function ttftScenario(opts: TtftOptions): Scenario {
   return {
@@ -38,14 +40,15 @@ export function ttftScenario(opts: TtftOptions): Scenario {
     title: opts.title,
     async run(ctx: BenchContext) {
       const targets = compared(ctx, opts.compare);
-      const reqs = targets.map((t) => opts.route.request(t.kind, FIRST_EVENT_ONLY));
+      const turns = targets.map((t) => ({
+        target: t,
+        request: opts.route.request(t.kind, FIRST_EVENT_ONLY),
+      }));
       const samples = new Map<string, number[]>(targets.map((t) => [t.id, []]));
       const failures = new Map<string, number>(targets.map((t) => [t.id, 0]));
       for (let i = 0; i < opts.warmup + opts.samples; i += 1) {
-        for (const [k, t] of targets.entries()) {
-          const req = reqs[k];
-          if (req === undefined) continue;
-          const trace = await traceStream(ctx.agent, t.origin, req);
+        for (const { target: t, request } of turnOrder(turns, i)) {
+          const trace = await traceStream(ctx.agent, t.origin, request);
           const ttft = ttftOf(trace);
           if (trace.error !== undefined || ttft === undefined) {
             failures.set(t.id, (failures.get(t.id) ?? 0) + 1);
