@@ -4,9 +4,11 @@ import { noStalls, withinFactor } from "../goals.ts";
 import { cpuSeconds } from "../load.ts";
 import type { StreamPlan } from "../plan.ts";
 import { RssSampler, readMemory } from "../proc.ts";
+import { turnOrder } from "../random.ts";
 import type { StreamRoute } from "../routes.ts";
 import { type BenchContext, type Comparison, compared, pause, type Row, type Scenario } from "../scenario.ts";
-import { summarize } from "../stats.ts";
+import { median, type Summary, summarize } from "../stats.ts";
+import type { Target } from "../targets.ts";
 
 /** How a concurrency scenario is run. */
 export interface ConcurrentOptions {
@@ -17,6 +19,12 @@ export interface ConcurrentOptions {
   readonly plan: StreamPlan;
   /** Streams opened at once against each target. */
   readonly streams: number;
+  /**
+   * Times each target is loaded, the targets in a new order each round (`turnOrder`). One load's
+   * last-done time and worst gap move by more than issue 17's margins from run to run, so the rows
+   * give the median round's figures (and the worst round's gap beside them).
+   */
+  readonly rounds: number;
   /** A stream silent this long (between two events) counts as stalled. */
   readonly stallMs: number;
   /**
@@ -64,40 +72,98 @@ function outcome(
   return { completed, ttft: summarize(ttfts), worstGapMs, delay: summarize(delays), wallMs, errors };
 }
 
+/** Loads one target with `opts.streams` streams at once, reading its workerd's memory and CPU meanwhile. */
+async function load(ctx: BenchContext, t: Target, opts: ConcurrentOptions): Promise<LoadOutcome> {
+  const req = opts.route.request(t.kind, opts.plan);
+  const rssBeforeMiB = t.pid === undefined ? undefined : readMemory(t.pid)?.rssMiB;
+  const sampler = t.pid === undefined ? undefined : new RssSampler(t.pid);
+  const cpuBefore = t.pid === undefined ? undefined : cpuSeconds(t.pid);
+  const start = performance.now();
+  const traces = await Promise.all(
+    Array.from({ length: opts.streams }, () => traceStream(ctx.agent, t.origin, req)),
+  );
+  const wallMs = performance.now() - start;
+  const rssPeakMiB = sampler?.stop();
+  const events = opts.streams * opts.plan.events;
+  const cpuPerEventUs =
+    t.pid === undefined || cpuBefore === undefined
+      ? undefined
+      : ((cpuSeconds(t.pid) - cpuBefore) / events) * 1e6;
+  return { ...outcome(traces, opts.plan, wallMs), rssBeforeMiB, rssPeakMiB, cpuPerEventUs };
+}
+
+/** The median of defined values; undefined when there are none. */
+function medianOf(values: readonly (number | undefined)[]): number | undefined {
+  const defined = values.filter((v): v is number => v !== undefined);
+  return defined.length === 0 ? undefined : median(defined);
+}
+
+/** Rounds' summaries as one: every sample counted, the extremes of all, the median round's percentiles and mean. */
+function combineSummaries(all: readonly Summary[]): Summary {
+  const at = (f: (s: Summary) => number) => medianOf(all.map(f)) ?? Number.NaN;
+  return {
+    n: all.reduce((a, s) => a + s.n, 0),
+    min: Math.min(...all.map((s) => s.min)),
+    p50: at((s) => s.p50),
+    p90: at((s) => s.p90),
+    p99: at((s) => s.p99),
+    max: Math.max(...all.map((s) => s.max)),
+    mean: at((s) => s.mean),
+  };
+}
+
+/** One target's rounds as one outcome, with the worst round's gap beside the median round's. */
+type Combined = LoadOutcome & { readonly worstRoundGapMs: number };
+
+/**
+ * One target's rounds as one outcome: the fewest streams completed, the median of the rest (the
+ * worst gap too, with the worst round's beside it), the first round's memory before and the highest
+ * peak, every round's errors added up.
+ */
+function combine(rounds: readonly LoadOutcome[]): Combined {
+  const errors: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [why, n] of Object.entries(r.errors)) errors[why] = (errors[why] ?? 0) + n;
+  const peaks = rounds.map((r) => r.rssPeakMiB).filter((v): v is number => v !== undefined);
+  return {
+    completed: Math.min(...rounds.map((r) => r.completed)),
+    ttft: combineSummaries(rounds.map((r) => r.ttft)),
+    worstGapMs: medianOf(rounds.map((r) => r.worstGapMs)) ?? Number.NaN,
+    worstRoundGapMs: Math.max(...rounds.map((r) => r.worstGapMs)),
+    delay: combineSummaries(rounds.map((r) => r.delay)),
+    wallMs: medianOf(rounds.map((r) => r.wallMs)) ?? Number.NaN,
+    rssBeforeMiB: rounds[0]?.rssBeforeMiB,
+    rssPeakMiB: peaks.length === 0 ? undefined : Math.max(...peaks),
+    cpuPerEventUs: medianOf(rounds.map((r) => r.cpuPerEventUs)),
+    errors,
+  };
+}
+
 /**
  * Opens `streams` streams at once on each target in turn (never two targets at a time: on two
- * cores they would starve each other), sampling the target's workerd memory meanwhile.
+ * cores they would starve each other), sampling the target's workerd memory meanwhile; `rounds`
+ * times, in a new order each round.
  */
 export function concurrentScenario(opts: ConcurrentOptions): Scenario {
   return {
     id: opts.id,
     title: opts.title,
     async run(ctx: BenchContext) {
-      const results = new Map<string, LoadOutcome>();
-      for (const t of compared(ctx, opts.compare)) {
-        const req = opts.route.request(t.kind, opts.plan);
-        const rssBeforeMiB = t.pid === undefined ? undefined : readMemory(t.pid)?.rssMiB;
-        const sampler = t.pid === undefined ? undefined : new RssSampler(t.pid);
-        const cpuBefore = t.pid === undefined ? undefined : cpuSeconds(t.pid);
-        const start = performance.now();
-        const traces = await Promise.all(
-          Array.from({ length: opts.streams }, () => traceStream(ctx.agent, t.origin, req)),
-        );
-        const wallMs = performance.now() - start;
-        const rssPeakMiB = sampler?.stop();
-        const events = opts.streams * opts.plan.events;
-        const cpuPerEventUs =
-          t.pid === undefined || cpuBefore === undefined
-            ? undefined
-            : ((cpuSeconds(t.pid) - cpuBefore) / events) * 1e6;
-        results.set(t.id, { ...outcome(traces, opts.plan, wallMs), rssBeforeMiB, rssPeakMiB, cpuPerEventUs });
-        ctx.log(
-          `  ${t.id}: ${results.get(t.id)?.completed}/${opts.streams} complete in ${wallMs.toFixed(0)} ms`,
-        );
-        // Let closed connections and the runtime's garbage settle before the next target.
-        await pause(1000);
+      const targets = compared(ctx, opts.compare);
+      const byTarget = new Map<string, LoadOutcome[]>(targets.map((t) => [t.id, []]));
+      for (let round = 0; round < opts.rounds; round += 1) {
+        for (const t of turnOrder(targets, round)) {
+          const o = await load(ctx, t, opts);
+          byTarget.get(t.id)?.push(o);
+          ctx.log(
+            `  round ${round + 1}/${opts.rounds}, ${t.id}: ${o.completed}/${opts.streams} complete in ${o.wallMs.toFixed(0)} ms, worst gap ${o.worstGapMs.toFixed(0)} ms`,
+          );
+          // Let closed connections and the runtime's garbage settle before the next target.
+          await pause(1000);
+        }
       }
-      const col = (f: (o: LoadOutcome) => number | undefined) =>
+      const results = new Map([...byTarget].map(([id, rounds]) => [id, combine(rounds)]));
+      const col = (f: (o: Combined) => number | undefined) =>
         Object.fromEntries([...results].map(([id, o]) => [id, f(o)]));
       const subject = results.get(opts.compare.subject);
       // Issue 17's goals for the default configuration, against the plain gateway.
@@ -135,6 +201,12 @@ export function concurrentScenario(opts: ConcurrentOptions): Scenario {
         { metric: "TTFT p50 under load", unit: "ms", values: col((o) => o.ttft.p50) },
         { metric: "TTFT p99 under load", unit: "ms", values: col((o) => o.ttft.p99) },
         { metric: "worst inter-event gap", unit: "ms", values: col((o) => o.worstGapMs) },
+        {
+          metric: "worst inter-event gap, worst round",
+          unit: "ms",
+          values: col((o) => o.worstRoundGapMs),
+          note: `the rows above and below: the median of ${opts.rounds} rounds`,
+        },
         {
           metric: `last stream done after (ideal ≈ ${opts.plan.events * opts.plan.intervalMs} ms)`,
           unit: "ms",
@@ -177,7 +249,13 @@ export function concurrentScenario(opts: ConcurrentOptions): Scenario {
       ];
       return {
         rows,
-        detail: { plan: opts.plan, streams: opts.streams, outcomes: Object.fromEntries(results) },
+        detail: {
+          plan: opts.plan,
+          streams: opts.streams,
+          rounds: opts.rounds,
+          outcomes: Object.fromEntries(results),
+          perRound: Object.fromEntries(byTarget),
+        },
       };
     },
   };
