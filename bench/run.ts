@@ -100,7 +100,7 @@ async function smokeTest(ctx: BenchContext): Promise<void> {
 
 /** Printed for `--help` and after a usage error. */
 const USAGE = `usage: npm run bench [-- --no-build] [-- --only=<scenario>[,<scenario>...]]
-Bundles the worker, starts the mock upstream and eleven workerd targets, runs every scenario (~5 min,
+Bundles the worker, starts the mock upstream and twelve workerd targets, runs every scenario (~7 min,
 on a quiet machine), prints one table and writes bench/results/<time>.json and latest.json.
   --no-build  reuse dist/local from an earlier build instead of bundling the current source
   --only=ids  run only these scenarios (ids: ${SCENARIOS.map((s) => s.id).join(", ")}) and write no
