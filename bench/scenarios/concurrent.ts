@@ -37,9 +37,9 @@ export interface ConcurrentOptions {
 /** What one target did under load. */
 interface LoadOutcome {
   readonly completed: number;
-  readonly ttft: ReturnType<typeof summarize>;
+  readonly ttft: Summary;
   readonly worstGapMs: number;
-  readonly delay: ReturnType<typeof summarize>;
+  readonly delay: Summary;
   readonly wallMs: number;
   readonly rssBeforeMiB: number | undefined;
   readonly rssPeakMiB: number | undefined;

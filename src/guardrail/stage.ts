@@ -92,13 +92,15 @@ export class GuardrailStep implements ItemStep {
 
   #report(): void {
     const core = this.#core;
-    this.#state.guardrail = summarize(core.verdicts);
-    if (core.verdicts.length > 0) {
+    // Read once: each read brings the batched rules up to date, copies and sorts.
+    const verdicts = core.verdicts;
+    this.#state.guardrail = summarize(verdicts);
+    if (verdicts.length > 0) {
       console.log(
         JSON.stringify({
           event: "guardrail",
           verdict: this.#state.guardrail,
-          verdicts: core.verdicts,
+          verdicts,
           window: core.window,
         }),
       );

@@ -128,14 +128,12 @@ describe("a block ends the answer without waiting for the upstream", () => {
     const { out, state, aborted } = direct(chat, up.body, rules);
     const text = await readAll(out);
     const events = eventsOf(text);
-    // The answer's text, not the raw stream: the ending chunk's `created` (Unix seconds) may hold the digits.
+    // The answer's text, read by the format's own adapter, not the raw stream: the ending chunk's
+    // `created` (Unix seconds) may hold the digits.
     const answer = events
-      .filter((e) => e.hasData && e.data !== "[DONE]")
-      .map(
-        (e) =>
-          (JSON.parse(e.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ??
-          "",
-      )
+      .flatMap((e) => chat.inspect(e).parts)
+      .filter((p) => p.channel === "c0/content")
+      .map((p) => p.text)
       .join("");
     expect(answer).toBe("My card is ");
     expect(events.at(-1)?.data).toBe("[DONE]");
